@@ -1,0 +1,38 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// WriteStore is what the store actor needs from the database: the write
+// transaction and the guarded changes. *persistence.Store implements it.
+type WriteStore interface {
+	Begin() error
+	Commit() error
+	Rollback() error
+	Do(fn func() error) error
+	InsertJobs(jobs []persistence.NewJob, at time.Time) error
+	Claim(c persistence.Claim) (*persistence.Job, error)
+	Finish(f persistence.Finish) (persistence.Finished, error)
+	Cancel(id persistence.JobID) error
+	Requeue(id persistence.JobID) (persistence.ReadyJob, error)
+	ClearCompleted(before time.Time) (int, error)
+	ExternalChanges(limit int) (changed bool, jobs []persistence.ReadyJob, more bool, err error)
+	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
+}
+
+// ReadStore is what the dispatcher and the scheduler read, through the
+// read-only pool. *persistence.Store implements it.
+type ReadStore interface {
+	ReadyJobs(ctx context.Context, limit int, functions []string) ([]persistence.ReadyJob, error)
+	DelayedJobs(ctx context.Context, limit int) ([]persistence.ReadyJob, error)
+}
+
+// Handler runs one attempt of a job: it gets the claimed job (params as
+// JSON) and returns the result as JSON. The root package adapts typed tasks
+// to this shape. A Handler runs on its own goroutine; it must honour ctx.
+type Handler func(ctx context.Context, job *persistence.Job) (json.RawMessage, error)

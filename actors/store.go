@@ -1,0 +1,319 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/gigq-go/gigq/messages"
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// store is the only actor that writes to SQLite. Commands that are waiting
+// in its mailbox are applied in one transaction (group commit): the first
+// command of a batch sends a flushBatch to self, so every command queued
+// before that marker joins the same transaction. Each caller is answered
+// only after COMMIT; then the dispatcher, the scheduler and the node's
+// subscribers hear what changed.
+//
+// It also watches for other processes' writes: on a timer it reads PRAGMA
+// data_version and, when it moved, the jobs that became pending meanwhile.
+//
+// State: the open batch and its counters. A restart drops the batch it was
+// building (those callers time out; nothing of it was committed, so nothing
+// acknowledged is lost) and rolls back an open transaction.
+type store struct {
+	deps        *Deps
+	log         zerolog.Logger
+	batch       []pendingCmd
+	flushQueued bool
+	stats       messages.BatchStats
+	watch       *time.Timer
+}
+
+// pendingCmd is a command waiting for the next commit, with who asked.
+type pendingCmd struct {
+	msg    any
+	sender *actor.PID
+}
+
+// flushBatch is sent by the store actor to itself to commit its batch.
+type flushBatch struct{}
+
+// checkExternal is sent by the store's watch timer to the store actor.
+type checkExternal struct{}
+
+// maxBatch caps the commands in one transaction.
+const maxBatch = 4096
+
+// externalPage is how many changed jobs one external read returns.
+const externalPage = 1000
+
+func newStoreProps(d *Deps) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &store{deps: d, log: d.Logger.With().Str("actor", "store").Logger()}
+	})
+}
+
+func (s *store) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		_ = s.deps.Store.Rollback() // a transaction a failed incarnation left open
+		s.armWatch(ctx)
+	case *actor.Stopping:
+		s.flush(ctx)
+		s.stopWatch()
+	case *actor.Restarting:
+		s.stopWatch()
+	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync:
+		s.enqueue(ctx, msg)
+	case *flushBatch:
+		s.flushQueued = false
+		s.flush(ctx)
+	case *checkExternal:
+		s.handleCheckExternal(ctx)
+	case *messages.GetBatchStats:
+		st := s.stats
+		ctx.Respond(&st)
+	case actor.SystemMessage, actor.AutoReceiveMessage:
+	default:
+		s.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("unhandled message")
+	}
+}
+
+func (s *store) enqueue(ctx actor.Context, msg any) {
+	s.batch = append(s.batch, pendingCmd{msg: msg, sender: ctx.Sender()})
+	if len(s.batch) >= maxBatch {
+		s.flush(ctx)
+		return
+	}
+	if !s.flushQueued {
+		s.flushQueued = true
+		ctx.Send(ctx.Self(), &flushBatch{})
+	}
+}
+
+// effects collects what a batch changed, to announce after COMMIT.
+type effects struct {
+	ready   []persistence.ReadyJob
+	delayed []persistence.ReadyJob
+	events  []*messages.JobEvent
+}
+
+// flush applies the batch in one transaction, commits, then answers.
+func (s *store) flush(ctx actor.Context) {
+	if len(s.batch) == 0 {
+		return
+	}
+	batch := s.batch
+	s.batch = nil
+	replies := make([]any, len(batch))
+	var fx effects
+	err := s.deps.Store.Begin()
+	if err == nil {
+		for i, c := range batch {
+			replies[i] = s.apply(c.msg, &fx)
+		}
+		err = s.deps.Store.Commit()
+	}
+	if err != nil {
+		s.log.Error().Err(err).Int("batch_size", len(batch)).Msg("batch not committed")
+		for i, c := range batch {
+			replies[i] = failedReply(c.msg, err)
+		}
+		fx = effects{}
+	} else {
+		s.stats.Commits++
+		s.stats.Commands += int64(len(batch))
+		s.stats.MaxBatch = max(s.stats.MaxBatch, int64(len(batch)))
+	}
+	for i, c := range batch {
+		if replies[i] != nil && c.sender != nil {
+			ctx.Send(c.sender, replies[i])
+		}
+	}
+	s.announce(ctx, &fx)
+}
+
+// apply runs one command inside the open transaction and returns its reply
+// (nil when the command has none).
+func (s *store) apply(msg any, fx *effects) any {
+	st := s.deps.Store
+	now := s.deps.Now()
+	switch m := msg.(type) {
+	case *messages.SubmitJobs:
+		err := st.Do(func() error { return st.InsertJobs(m.Jobs, now) })
+		if err == nil {
+			for _, j := range m.Jobs {
+				fx.ready = append(fx.ready, persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now})
+				fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventSubmitted, JobID: j.ID, Name: j.Name,
+					Function: j.Function, Status: persistence.StatusPending, MaxAttempts: j.MaxAttempts, At: now})
+			}
+		}
+		return &messages.SubmitJobsReply{Err: err}
+	case *messages.ClaimJobs:
+		r := &messages.ClaimJobsReply{}
+		for _, c := range m.Claims {
+			var job *persistence.Job
+			err := st.Do(func() (err error) { job, err = st.Claim(c); return err })
+			if err != nil {
+				r.Refused = append(r.Refused, messages.ClaimRefused{Claim: c, Err: err})
+				continue
+			}
+			r.Claimed = append(r.Claimed, job)
+			fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventStarted, JobID: job.ID, Name: job.Name,
+				Function: job.Function, Status: persistence.StatusRunning, Attempt: job.Attempts, MaxAttempts: job.MaxAttempts,
+				ExecutionID: job.ExecutionID, At: now})
+		}
+		return r
+	case *messages.FinishAttempt:
+		var out persistence.Finished
+		err := st.Do(func() (err error) { out, err = st.Finish(m.Finish); return err })
+		if err != nil {
+			var stale *persistence.StaleExecutionError
+			if errors.As(err, &stale) {
+				s.log.Warn().Err(err).Str("job_id", string(m.Finish.JobID)).Msg("stale attempt report ignored")
+			} else {
+				s.log.Error().Err(err).Str("job_id", string(m.Finish.JobID)).Msg("attempt report not applied")
+			}
+			return nil
+		}
+		ev := &messages.JobEvent{JobID: m.Finish.JobID, Name: out.Name, Function: out.Job.Function, Status: out.Status,
+			Attempt: out.Attempts, MaxAttempts: out.MaxAttempts, ExecutionID: m.Finish.ExecutionID, Error: m.Finish.Error,
+			Elapsed: m.Elapsed, At: now}
+		switch out.Status {
+		case persistence.StatusCompleted:
+			ev.Kind = messages.EventCompleted
+		case persistence.StatusFailed:
+			ev.Kind = messages.EventFailed
+		case persistence.StatusTimeout:
+			ev.Kind = messages.EventTimeout
+		case persistence.StatusPending:
+			ev.Kind, ev.RetryAfter = messages.EventRetrying, out.Job.RetryAfter
+			if out.Job.RetryAfter.IsZero() {
+				fx.ready = append(fx.ready, out.Job)
+			} else {
+				fx.delayed = append(fx.delayed, out.Job)
+			}
+		}
+		fx.events = append(fx.events, ev)
+		return nil
+	case *messages.ChangeJobs:
+		return s.applyChange(m, fx, now)
+	case *messages.Sync:
+		return &messages.SyncReply{}
+	}
+	return nil
+}
+
+func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) any {
+	st := s.deps.Store
+	switch m.Op {
+	case messages.OpCancel:
+		if err := st.Do(func() error { return st.Cancel(m.JobID) }); err != nil {
+			return &messages.ChangeJobsReply{Err: err}
+		}
+		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: m.JobID,
+			Status: persistence.StatusCancelled, At: now})
+		return &messages.ChangeJobsReply{Count: 1}
+	case messages.OpRequeue:
+		var r persistence.ReadyJob
+		if err := st.Do(func() (err error) { r, err = st.Requeue(m.JobID); return err }); err != nil {
+			return &messages.ChangeJobsReply{Err: err}
+		}
+		fx.ready = append(fx.ready, r)
+		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventRequeued, JobID: m.JobID,
+			Function: r.Function, Status: persistence.StatusPending, At: now})
+		return &messages.ChangeJobsReply{Count: 1}
+	case messages.OpClearCompleted:
+		var n int
+		err := st.Do(func() (err error) { n, err = st.ClearCompleted(m.Before); return err })
+		return &messages.ChangeJobsReply{Count: n, Err: err}
+	}
+	return &messages.ChangeJobsReply{Err: fmt.Errorf("unknown change %d", m.Op)}
+}
+
+// failedReply is the reply to a command whose batch did not commit.
+func failedReply(msg any, err error) any {
+	switch m := msg.(type) {
+	case *messages.SubmitJobs:
+		return &messages.SubmitJobsReply{Err: err}
+	case *messages.ClaimJobs:
+		r := &messages.ClaimJobsReply{}
+		for _, c := range m.Claims {
+			r.Refused = append(r.Refused, messages.ClaimRefused{Claim: c, Err: err})
+		}
+		return r
+	case *messages.ChangeJobs:
+		return &messages.ChangeJobsReply{Err: err}
+	case *messages.Sync:
+		return &messages.SyncReply{Err: err}
+	}
+	return nil
+}
+
+// announce tells the dispatcher, the scheduler and the subscribers what a
+// committed batch changed.
+func (s *store) announce(ctx actor.Context, fx *effects) {
+	if len(fx.ready) > 0 && s.deps.dispatcher != nil {
+		ctx.Send(s.deps.dispatcher, &messages.JobsReady{Jobs: fx.ready})
+	}
+	if len(fx.delayed) > 0 && s.deps.scheduler != nil {
+		ctx.Send(s.deps.scheduler, &messages.RetriesScheduled{Jobs: fx.delayed})
+	}
+	if len(fx.events) > 0 && s.deps.Publish != nil {
+		s.deps.Publish(fx.events)
+	}
+}
+
+// handleCheckExternal looks for other processes' writes and re-arms the
+// watch timer.
+func (s *store) handleCheckExternal(ctx actor.Context) {
+	defer s.armWatch(ctx)
+	changed, jobs, more, err := s.deps.Store.ExternalChanges(externalPage)
+	for err == nil && changed {
+		s.routeExternal(ctx, jobs)
+		if !more {
+			break
+		}
+		jobs, more, err = s.deps.Store.MoreExternalChanges(externalPage)
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Msg("read other processes' changes")
+	}
+}
+
+func (s *store) routeExternal(ctx actor.Context, jobs []persistence.ReadyJob) {
+	now := s.deps.Now()
+	var fx effects
+	for _, j := range jobs {
+		if j.RetryAfter.After(now) {
+			fx.delayed = append(fx.delayed, j)
+		} else {
+			j.RetryAfter = time.Time{}
+			fx.ready = append(fx.ready, j)
+		}
+	}
+	if len(jobs) > 0 {
+		s.log.Debug().Int("jobs", len(jobs)).Msg("jobs written by another process")
+	}
+	s.announce(ctx, &fx)
+}
+
+func (s *store) armWatch(ctx actor.Context) {
+	if s.deps.WatchInterval <= 0 || s.deps.dispatcher == nil {
+		return // client-only: nobody to tell
+	}
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	s.watch = time.AfterFunc(s.deps.WatchInterval, func() { root.Send(self, &checkExternal{}) })
+}
+
+func (s *store) stopWatch() {
+	if s.watch != nil {
+		s.watch.Stop()
+		s.watch = nil
+	}
+}

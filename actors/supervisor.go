@@ -1,0 +1,90 @@
+package actors
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// supervisor is the root of a node's actor tree. It spawns the store, the
+// scheduler, the dispatcher and the workers under fixed names, so every
+// actor's PID is known before it starts, and applies the restart policy.
+//
+// State: none beyond its children; it is never restarted itself.
+type supervisor struct {
+	deps *Deps
+	log  zerolog.Logger
+}
+
+// Child names under the supervisor.
+const (
+	supervisorName = "gigq"
+	storeName      = "store"
+	schedulerName  = "scheduler"
+	dispatcherName = "dispatcher"
+	workerPrefix   = "worker-"
+)
+
+func newSupervisorProps(d *Deps) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &supervisor{deps: d, log: d.Logger.With().Str("actor", "supervisor").Logger()}
+	}, actor.WithSupervisor(newRestartPolicy(d.Logger)))
+}
+
+func (s *supervisor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		s.spawn(ctx, storeName, newStoreProps(s.deps))
+		if s.deps.Workers > 0 {
+			s.spawn(ctx, schedulerName, newSchedulerProps(s.deps))
+			s.spawn(ctx, dispatcherName, newDispatcherProps(s.deps))
+			for i := range s.deps.Workers {
+				s.spawn(ctx, fmt.Sprintf("%s%d", workerPrefix, i), newWorkerProps(s.deps, i))
+			}
+		}
+	case *actor.Terminated:
+		s.log.Debug().Str("child", msg.Who.Id).Msg("child stopped")
+	case actor.SystemMessage, actor.AutoReceiveMessage:
+	default:
+		s.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("unhandled message")
+	}
+}
+
+func (s *supervisor) spawn(ctx actor.Context, name string, props *actor.Props) {
+	if _, err := ctx.SpawnNamed(props, name); err != nil {
+		// Names are fixed and unique under a fresh supervisor.
+		s.log.Error().Err(err).Str("child", name).Msg("spawn child")
+	}
+}
+
+// restartPolicy decides what happens to a child that panicked. A worker
+// that asks for a restart (its handler panicked or was abandoned at its
+// deadline) is always restarted: the cause is user code, not the worker,
+// and a limit would let a stream of bad jobs stop the node's workers. Any
+// other failure is a bug in gigq: the child is restarted (it rebuilds its
+// state from the database), at most 10 times in 10 s, then stopped.
+type restartPolicy struct {
+	log   zerolog.Logger
+	other actor.SupervisorStrategy
+}
+
+func newRestartPolicy(log zerolog.Logger) *restartPolicy {
+	return &restartPolicy{
+		log: log.With().Str("actor", "supervisor").Logger(),
+		other: actor.NewOneForOneStrategy(10, 10*time.Second, func(any) actor.Directive {
+			return actor.RestartDirective
+		}),
+	}
+}
+
+func (p *restartPolicy) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID,
+	rs *actor.RestartStatistics, reason any, message any) {
+	if _, ok := reason.(*restartWorker); ok {
+		sup.RestartChildren(child)
+		return
+	}
+	p.log.Error().Str("child", child.Id).Str("err", fmt.Sprint(reason)).Msg("actor failed; restarting")
+	p.other.HandleFailure(sys, sup, child, rs, reason, message)
+}

@@ -1,0 +1,187 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/gigq-go/gigq/messages"
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// Deps is what a node's actors are built from. Fields are read-only once
+// Start is called.
+type Deps struct {
+	Store  WriteStore // used only by the store actor
+	Reader ReadStore  // used by the dispatcher and the scheduler
+
+	// Handlers by task name. Workers run only these; jobs of other tasks
+	// stay pending for a node that has them.
+	Handlers map[string]Handler
+	// Workers is the number of worker actors; 0 starts a client-only node
+	// (the store actor alone: submit and change, no dispatch).
+	Workers int
+	// WorkerID is written to jobs and executions as worker_id.
+	WorkerID string
+	// WindowSize bounds the dispatcher's window of ready jobs.
+	WindowSize int
+	// WatchInterval is how often the store checks PRAGMA data_version for
+	// other processes' writes; <= 0 disables the watch.
+	WatchInterval time.Duration
+	// MaxJobs stops claiming after that many claims; 0 means no limit.
+	// OnDone is called once when a MaxJobs run has nothing left to do.
+	MaxJobs int
+	OnDone  func()
+	// Publish receives the job events of each committed batch, on the
+	// store actor's goroutine; it must not block.
+	Publish func([]*messages.JobEvent)
+	// BaseContext is the parent of every handler's context; cancelling it
+	// asks running handlers to stop.
+	BaseContext context.Context
+	Logger      zerolog.Logger
+	Now         func() time.Time
+
+	// PIDs, fixed by Start before any actor runs.
+	store, scheduler, dispatcher *actor.PID
+	workers                      []*actor.PID
+}
+
+// System is a running actor tree. Its methods are safe for concurrent use
+// by multiple goroutines.
+type System struct {
+	deps       *Deps
+	sys        *actor.ActorSystem
+	supervisor *actor.PID
+}
+
+// Start builds the actor system (protoactor's log routed into the zerolog
+// logger at warn level) and spawns the supervisor with its children.
+func Start(d Deps) (*System, error) {
+	if d.Store == nil || d.Reader == nil {
+		return nil, errors.New("start actors: no store")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.BaseContext == nil {
+		d.BaseContext = context.Background()
+	}
+	if d.WindowSize <= 0 {
+		d.WindowSize = 512
+	}
+	pa := d.Logger.With().Str("component", "protoactor").Logger().Level(max(zerolog.WarnLevel, d.Logger.GetLevel()))
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(zerolog.NewSlogHandler(pa))
+	}))
+	pid := func(name string) *actor.PID { return actor.NewPID(sys.Address(), supervisorName+"/"+name) }
+	d.store = pid(storeName)
+	if d.Workers > 0 {
+		d.scheduler, d.dispatcher = pid(schedulerName), pid(dispatcherName)
+		for i := range d.Workers {
+			d.workers = append(d.workers, pid(fmt.Sprintf("%s%d", workerPrefix, i)))
+		}
+	}
+	s := &System{deps: &d, sys: sys}
+	sup, err := sys.Root.SpawnNamed(newSupervisorProps(s.deps), supervisorName)
+	if err != nil {
+		sys.Shutdown()
+		return nil, fmt.Errorf("start actors: %w", err)
+	}
+	s.supervisor = sup
+	return s, nil
+}
+
+// ErrStopped is returned by requests to a system that is shutting down.
+var ErrStopped = errors.New("actor system stopped")
+
+// request sends msg to pid and waits for the reply, for at most ctx's
+// deadline (or 30 s without one), honouring ctx's cancellation.
+func (s *System) request(ctx context.Context, pid *actor.PID, msg any) (any, error) {
+	timeout := 30 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+		if timeout <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+	}
+	f := s.sys.Root.RequestFuture(pid, msg, timeout)
+	type result struct {
+		v   any
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() { v, err := f.Result(); ch <- result{v, err} }()
+	select {
+	case r := <-ch:
+		if errors.Is(r.err, actor.ErrDeadLetter) {
+			return nil, ErrStopped
+		}
+		if errors.Is(r.err, actor.ErrTimeout) && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Submit writes jobs through the store actor; it returns after COMMIT.
+func (s *System) Submit(ctx context.Context, jobs []persistence.NewJob) error {
+	v, err := s.request(ctx, s.deps.store, &messages.SubmitJobs{Jobs: jobs})
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	return v.(*messages.SubmitJobsReply).Err
+}
+
+// Change cancels, requeues or clears through the store actor; it returns
+// after COMMIT with the number of jobs changed.
+func (s *System) Change(ctx context.Context, c *messages.ChangeJobs) (int, error) {
+	v, err := s.request(ctx, s.deps.store, c)
+	if err != nil {
+		return 0, err
+	}
+	r := v.(*messages.ChangeJobsReply)
+	return r.Count, r.Err
+}
+
+// BatchStats reads the store actor's group-commit counters.
+func (s *System) BatchStats(ctx context.Context) (messages.BatchStats, error) {
+	v, err := s.request(ctx, s.deps.store, &messages.GetBatchStats{})
+	if err != nil {
+		return messages.BatchStats{}, err
+	}
+	return *v.(*messages.BatchStats), nil
+}
+
+// Drain stops claiming and waits until no attempt runs, or until ctx ends.
+func (s *System) Drain(ctx context.Context) error {
+	if s.deps.dispatcher == nil {
+		return nil
+	}
+	_, err := s.request(ctx, s.deps.dispatcher, &messages.Drain{})
+	return err
+}
+
+// Stop commits what the store holds and stops every actor. Call Drain
+// first (and cancel the handlers' base context if it did not finish) so
+// the workers' last reports are in the store's batch.
+func (s *System) Stop(ctx context.Context) error {
+	var errs []error
+	v, err := s.request(ctx, s.deps.store, &messages.Sync{})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("sync store: %w", err))
+	} else if r := v.(*messages.SyncReply); r.Err != nil {
+		errs = append(errs, fmt.Errorf("sync store: %w", r.Err))
+	}
+	if err := s.sys.Root.PoisonFuture(s.supervisor).Wait(); err != nil {
+		errs = append(errs, fmt.Errorf("stop actors: %w", err))
+	}
+	s.sys.Shutdown()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,95 @@
+package gigq
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config configures a node. The zero value works: a node on gigq.db in the
+// working directory with 4 workers and no tasks.
+type Config struct {
+	// Path is the SQLite database file. Default "gigq.db".
+	Path string
+	// Registry holds the tasks this node runs. Default: none (the node
+	// can submit and read, and runs no jobs).
+	Registry *Registry
+	// Workers is the number of jobs run at once. Default 4.
+	Workers int
+	// ClientOnly opens the database for submitting and reading only: no
+	// workers, no dispatch (a process that only submits, like the CLI).
+	ClientOnly bool
+	// WorkerID is written as worker_id on the jobs this node runs.
+	// Default "<hostname>-<pid>".
+	WorkerID string
+	// Sync is the commit durability: "normal" (default; survives a process
+	// crash, may lose the last commits on power loss) or "full" (an fsync
+	// per commit).
+	Sync string
+	// WatchInterval is how often the node checks whether another process
+	// wrote to the database (PRAGMA data_version; one cheap pragma when
+	// nothing changed). Default 100ms; -1 disables.
+	WatchInterval time.Duration
+	// WindowSize is how many ready jobs the dispatcher keeps in memory;
+	// more wait in the database and are read when the window runs low.
+	// Default 512.
+	WindowSize int
+	// ShutdownTimeout is how long Close lets running jobs finish before it
+	// cancels their contexts. Default 10s.
+	ShutdownTimeout time.Duration
+	// MaxJobs makes the node stop claiming after that many jobs; Done is
+	// closed when they have finished, or when nothing is ready. Default 0:
+	// no limit. (gigq worker --once uses 1.)
+	MaxJobs int
+	// Logger receives structured logs. Default: none.
+	Logger *zerolog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Path == "" {
+		c.Path = "gigq.db"
+	}
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	if c.WorkerID == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "gigq"
+		}
+		c.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if c.Sync == "" {
+		c.Sync = "normal"
+	}
+	if c.WatchInterval == 0 {
+		c.WatchInterval = 100 * time.Millisecond
+	}
+	if c.WindowSize == 0 {
+		c.WindowSize = 512
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Workers < 0:
+		return fmt.Errorf("gigq: Workers must be at least 1 (got %d); use ClientOnly for a node without workers", c.Workers)
+	case c.Sync != "normal" && c.Sync != "full":
+		return fmt.Errorf("gigq: Sync must be \"normal\" or \"full\" (got %q)", c.Sync)
+	case c.WatchInterval < 0 && c.WatchInterval != -1:
+		return fmt.Errorf("gigq: WatchInterval must be positive, or -1 to disable (got %s)", c.WatchInterval)
+	case c.WindowSize < 1:
+		return fmt.Errorf("gigq: WindowSize must be at least 1 (got %d)", c.WindowSize)
+	case c.ShutdownTimeout < 0:
+		return fmt.Errorf("gigq: ShutdownTimeout must not be negative (got %s)", c.ShutdownTimeout)
+	case c.MaxJobs < 0:
+		return fmt.Errorf("gigq: MaxJobs must not be negative (got %d)", c.MaxJobs)
+	}
+	return nil
+}

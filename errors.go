@@ -1,0 +1,43 @@
+package gigq
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// ErrNotFound is returned for a job id that does not exist.
+var ErrNotFound = persistence.ErrNotFound
+
+// ErrClosed is returned by calls on a node after Close.
+var ErrClosed = errors.New("gigq: node closed")
+
+// ErrNotFinished is returned by Result for a job that is still pending or
+// running.
+var ErrNotFinished = errors.New("gigq: job has not finished")
+
+// ErrInvalidTransition matches every *TransitionError with errors.Is: the
+// job is not in a state that allows the change.
+var ErrInvalidTransition = persistence.ErrInvalidTransition
+
+// TransitionError says a change was refused because of the job's state
+// (for example cancelling a running job, or requeuing a completed one). It
+// names the job, its state and the change. Nothing was written.
+type TransitionError = persistence.TransitionError
+
+// JobError is returned by Result for a job that ended without a result
+// (failed, timeout or cancelled); Err is the job's error text.
+type JobError struct {
+	JobID  JobID
+	Status Status
+	Err    string
+}
+
+func (e *JobError) Error() string {
+	if e.Err == "" {
+		return fmt.Sprintf("job %s %s", e.JobID, e.Status)
+	}
+	return fmt.Sprintf("job %s %s: %s", e.JobID, e.Status, e.Err)
+}
+

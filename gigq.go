@@ -1,0 +1,381 @@
+package gigq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/gigq-go/gigq/actors"
+	"github.com/gigq-go/gigq/messages"
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// Node is an open gigq database with its actors: the store (the single
+// writer), and unless ClientOnly, the dispatcher, the scheduler and the
+// workers that run the registered tasks. A Node is safe for concurrent use
+// by multiple goroutines.
+type Node struct {
+	cfg        Config
+	log        zerolog.Logger
+	store      *persistence.Store
+	sys        *actors.System
+	hub        *hub
+	baseCancel context.CancelFunc
+	done       chan struct{}
+	doneOnce   sync.Once
+	closed     atomic.Bool
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// Open opens (creating if needed) the database in cfg.Path, applies the
+// migrations and starts the node's actors. Unless cfg.ClientOnly, the node
+// starts running the registered tasks' jobs at once. Close it when done.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	log := zerolog.Nop()
+	if cfg.Logger != nil {
+		log = *cfg.Logger
+	}
+	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync)})
+	if err != nil {
+		return nil, fmt.Errorf("gigq: %w", err)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	n := &Node{cfg: cfg, log: log, store: store, hub: newHub(), baseCancel: cancel, done: make(chan struct{})}
+	workers := cfg.Workers
+	if cfg.ClientOnly {
+		workers = 0
+	}
+	n.sys, err = actors.Start(actors.Deps{
+		Store:         store,
+		Reader:        store,
+		Handlers:      cfg.Registry.handlers(),
+		Workers:       workers,
+		WorkerID:      cfg.WorkerID,
+		WindowSize:    cfg.WindowSize,
+		WatchInterval: max(cfg.WatchInterval, 0),
+		MaxJobs:       cfg.MaxJobs,
+		OnDone:        func() { n.doneOnce.Do(func() { close(n.done) }) },
+		Publish:       n.hub.publish,
+		BaseContext:   base,
+		Logger:        log,
+	})
+	if err != nil {
+		cancel()
+		_ = store.Close()
+		return nil, fmt.Errorf("gigq: %w", err)
+	}
+	log.Info().Str("db", cfg.Path).Int("workers", workers).Strs("tasks", cfg.Registry.Names()).
+		Str("worker_id", cfg.WorkerID).Msg("node started")
+	return n, nil
+}
+
+// Close stops the node: it stops claiming, lets running attempts finish
+// for up to Config.ShutdownTimeout (or until ctx ends), then cancels their
+// contexts, commits the last reports, stops the actors and closes the
+// database. It is idempotent; later calls return the first call's result.
+func (n *Node) Close(ctx context.Context) error {
+	n.closeOnce.Do(func() {
+		n.closed.Store(true)
+		n.closeErr = n.shutdown(ctx)
+	})
+	return n.closeErr
+}
+
+func (n *Node) shutdown(ctx context.Context) error {
+	var errs []error
+	grace, cancel := context.WithTimeout(ctx, n.cfg.ShutdownTimeout)
+	err := n.sys.Drain(grace)
+	cancel()
+	if err != nil {
+		// Ask running handlers to stop, and give them a moment to report.
+		n.log.Warn().Err(err).Msg("running jobs did not finish in time; cancelling them")
+		n.baseCancel()
+		last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := n.sys.Drain(last); err != nil {
+			n.log.Warn().Err(err).Msg("handlers ignored cancellation; their jobs stay running until reclaimed")
+		}
+		cancel()
+	}
+	n.baseCancel()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := n.sys.Stop(stopCtx); err != nil {
+		errs = append(errs, err)
+	}
+	n.hub.close()
+	if err := n.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	n.log.Info().Msg("node stopped")
+	if len(errs) > 0 {
+		return fmt.Errorf("gigq: close: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Done is closed when a node opened with MaxJobs has nothing left to do:
+// it ran MaxJobs jobs, or found none ready. Without MaxJobs it is never
+// closed.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Path is the database file.
+func (n *Node) Path() string { return n.cfg.Path }
+
+// WorkerID is the id this node writes as worker_id.
+func (n *Node) WorkerID() string { return n.cfg.WorkerID }
+
+// Subscribe returns a channel of job events committed by this node (of the
+// given kinds; none means all) and a function that ends the subscription.
+// Sends never block: a subscriber that falls 4096 events behind misses
+// events. Changes made by other processes are not delivered. The channel
+// is closed by the cancel function or by Close.
+func (n *Node) Subscribe(kinds ...EventKind) (<-chan *Event, func()) {
+	return n.hub.subscribe(kinds)
+}
+
+// Submit submits a job for the task named function, with params encoded as
+// its JSON params (a struct, a map, json.RawMessage, or nil for {}; it must
+// encode to a JSON object). It returns once the job is durable: committed
+// to the database.
+func (n *Node) Submit(ctx context.Context, function string, params any, opts *SubmitOpts) (JobID, error) {
+	if n.closed.Load() {
+		return "", ErrClosed
+	}
+	job, err := newJob(function, params, opts)
+	if err != nil {
+		return "", err
+	}
+	if err := n.sys.Submit(ctx, []persistence.NewJob{job}); err != nil {
+		return "", fmt.Errorf("gigq: submit %s: %w", function, err)
+	}
+	return job.ID, nil
+}
+
+func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, error) {
+	if err := validateTaskName(function); err != nil {
+		return persistence.NewJob{}, err
+	}
+	var o SubmitOpts
+	if opts != nil {
+		o = *opts
+	}
+	switch {
+	case o.MaxAttempts < 0:
+		return persistence.NewJob{}, fmt.Errorf("gigq: MaxAttempts must be at least 1 (got %d)", o.MaxAttempts)
+	case o.Timeout < 0:
+		return persistence.NewJob{}, fmt.Errorf("gigq: Timeout must be positive (got %s)", o.Timeout)
+	case o.RetryDelay < 0:
+		return persistence.NewJob{}, fmt.Errorf("gigq: RetryDelay must not be negative (got %s)", o.RetryDelay)
+	}
+	if o.Name == "" {
+		o.Name = function
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	raw, err := encodeParams(params)
+	if err != nil {
+		return persistence.NewJob{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return persistence.NewJob{}, fmt.Errorf("gigq: new job id: %w", err)
+	}
+	return persistence.NewJob{ID: JobID(id.String()), Name: o.Name, Function: function, Params: raw,
+		Priority: o.Priority, MaxAttempts: o.MaxAttempts, Timeout: o.Timeout, RetryDelay: o.RetryDelay,
+		Description: o.Description}, nil
+}
+
+// encodeParams encodes params and checks that they are a JSON object.
+func encodeParams(params any) (json.RawMessage, error) {
+	var raw []byte
+	switch p := params.(type) {
+	case nil:
+		return json.RawMessage("{}"), nil
+	case json.RawMessage:
+		raw = p
+	case []byte:
+		raw = p
+	default:
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("gigq: encode params: %w", err)
+		}
+		raw = b
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("gigq: params must be a JSON object, got %.40s", string(raw))
+	}
+	return json.RawMessage(raw), nil
+}
+
+// Status returns a job with its executions, oldest first. An unknown id
+// gives ErrNotFound.
+func (n *Node) Status(ctx context.Context, id JobID) (*Job, error) {
+	if n.closed.Load() {
+		return nil, ErrClosed
+	}
+	row, err := n.store.Job(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	execs, err := n.store.Executions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	j := jobFromRow(row)
+	j.Executions = make([]Execution, 0, len(execs))
+	for _, e := range execs {
+		j.Executions = append(j.Executions, executionFromRow(e))
+	}
+	return j, nil
+}
+
+// Result returns the raw JSON result of a completed job. A job that ended
+// otherwise gives a *JobError; one still pending or running ErrNotFinished.
+func (n *Node) Result(ctx context.Context, id JobID) (json.RawMessage, error) {
+	if n.closed.Load() {
+		return nil, ErrClosed
+	}
+	row, err := n.store.Job(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch row.Status {
+	case StatusCompleted:
+		return row.Result, nil
+	case StatusPending, StatusRunning:
+		return nil, fmt.Errorf("%w: job %s is %s", ErrNotFinished, id, row.Status)
+	default:
+		return nil, &JobError{JobID: id, Status: row.Status, Err: row.Error}
+	}
+}
+
+// List lists jobs newest first. A nil p lists the newest 100.
+func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
+	if n.closed.Load() {
+		return nil, ErrClosed
+	}
+	var lp persistence.ListParams
+	if p != nil {
+		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit}
+	}
+	if lp.Status != "" && !lp.Status.Valid() {
+		return nil, fmt.Errorf("gigq: unknown status %q: use one of %v", lp.Status, persistence.Statuses)
+	}
+	rows, err := n.store.ListJobs(ctx, lp)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Job, len(rows))
+	for i := range rows {
+		out[i] = jobFromRow(&rows[i])
+	}
+	return out, nil
+}
+
+// Stats counts jobs in each state.
+func (n *Node) Stats(ctx context.Context) (Stats, error) {
+	if n.closed.Load() {
+		return Stats{}, ErrClosed
+	}
+	return n.store.Stats(ctx)
+}
+
+// Cancel cancels a pending job. A job in another state gives an error that
+// matches ErrInvalidTransition (a *TransitionError); an unknown one
+// ErrNotFound.
+func (n *Node) Cancel(ctx context.Context, id JobID) error {
+	_, err := n.change(ctx, &messages.ChangeJobs{Op: messages.OpCancel, JobID: id})
+	return err
+}
+
+// Requeue moves a failed, timed-out or cancelled job back to pending with
+// its attempts reset and its error cleared. A job in another state gives
+// an error that matches ErrInvalidTransition; an unknown one ErrNotFound.
+func (n *Node) Requeue(ctx context.Context, id JobID) error {
+	_, err := n.change(ctx, &messages.ChangeJobs{Op: messages.OpRequeue, JobID: id})
+	return err
+}
+
+// ClearCompleted deletes completed and cancelled jobs, with their
+// executions, that finished before the given time (the zero time: all of
+// them), and returns how many it deleted.
+func (n *Node) ClearCompleted(ctx context.Context, before time.Time) (int, error) {
+	return n.change(ctx, &messages.ChangeJobs{Op: messages.OpClearCompleted, Before: before})
+}
+
+func (n *Node) change(ctx context.Context, c *messages.ChangeJobs) (int, error) {
+	if n.closed.Load() {
+		return 0, ErrClosed
+	}
+	return n.sys.Change(ctx, c)
+}
+
+// Wait blocks until the job has ended (completed, failed, timeout or
+// cancelled) or ctx ends, and returns it with its executions. It wakes on
+// this node's events, and checks the database every 200ms for changes made
+// by other processes.
+func (n *Node) Wait(ctx context.Context, id JobID) (*Job, error) {
+	events, cancel := n.Subscribe()
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		j, err := n.Status(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if j.Status.Final() {
+			return j, nil
+		}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-tick.C:
+				break wait
+			case e, ok := <-events:
+				if !ok {
+					return nil, ErrClosed
+				}
+				if e.JobID == id {
+					break wait
+				}
+			}
+		}
+	}
+}
+
+// BatchStats counts the store's group commits.
+type BatchStats = messages.BatchStats
+
+// BatchStats reports how many commands the store actor applied in how many
+// transactions since Open: under concurrent load, far fewer transactions
+// than commands.
+func (n *Node) BatchStats(ctx context.Context) (BatchStats, error) {
+	if n.closed.Load() {
+		return BatchStats{}, ErrClosed
+	}
+	return n.sys.BatchStats(ctx)
+}

@@ -1,0 +1,209 @@
+package gigq
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// JobID identifies a job: a time-ordered UUID (v7).
+type JobID = persistence.JobID
+
+// ExecutionID identifies one attempt of a job.
+type ExecutionID = persistence.ExecutionID
+
+// Status is a job's state: pending, running, completed, failed, cancelled
+// or timeout.
+type Status = persistence.Status
+
+// The six job states (GigQ's, lowercase).
+const (
+	StatusPending   = persistence.StatusPending
+	StatusRunning   = persistence.StatusRunning
+	StatusCompleted = persistence.StatusCompleted
+	StatusFailed    = persistence.StatusFailed
+	StatusCancelled = persistence.StatusCancelled
+	StatusTimeout   = persistence.StatusTimeout
+)
+
+// Statuses lists the six job states in lifecycle order.
+func Statuses() []Status { return append([]Status(nil), persistence.Statuses...) }
+
+// Job is a job as stored: its definition and its state. Its JSON form is
+// the one the CLI prints with --json (snake_case fields, times in UTC RFC
+// 3339, timeout and retry_delay in seconds, null for times not reached).
+type Job struct {
+	ID           JobID
+	Name         string
+	Function     string
+	Params       json.RawMessage
+	Priority     int
+	Dependencies []JobID
+	MaxAttempts  int
+	Timeout      time.Duration
+	RetryDelay   time.Duration
+	Description  string
+	Status       Status
+	Attempts     int
+	Result       json.RawMessage // nil unless completed
+	Error        string
+	WorkerID     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	StartedAt    time.Time // zero until first claimed
+	CompletedAt  time.Time // zero until the job ended
+	// Executions are the attempts, oldest first. Status fills them; List
+	// leaves them nil.
+	Executions []Execution
+}
+
+// Execution is one attempt of a job (a row of job_executions).
+type Execution struct {
+	ID          ExecutionID     `json:"id"`
+	JobID       JobID           `json:"job_id"`
+	WorkerID    string          `json:"worker_id"`
+	Status      string          `json:"status"` // running, completed, failed or timeout
+	StartedAt   time.Time       `json:"started_at"`
+	CompletedAt *time.Time      `json:"completed_at"`
+	Result      json.RawMessage `json:"result"`
+	Error       *string         `json:"error"`
+}
+
+// jobJSON is Job's wire form.
+type jobJSON struct {
+	ID           JobID           `json:"id"`
+	Name         string          `json:"name"`
+	Function     string          `json:"function"`
+	Params       json.RawMessage `json:"params"`
+	Priority     int             `json:"priority"`
+	Dependencies []JobID         `json:"dependencies"`
+	MaxAttempts  int             `json:"max_attempts"`
+	Timeout      float64         `json:"timeout"`
+	RetryDelay   float64         `json:"retry_delay"`
+	Description  string          `json:"description"`
+	Status       Status          `json:"status"`
+	Attempts     int             `json:"attempts"`
+	Result       json.RawMessage `json:"result"`
+	Error        *string         `json:"error"`
+	WorkerID     *string         `json:"worker_id"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	StartedAt    *time.Time      `json:"started_at"`
+	CompletedAt  *time.Time      `json:"completed_at"`
+	Executions   []Execution     `json:"executions,omitzero"`
+}
+
+// MarshalJSON writes the job in the CLI's --json shape.
+func (j *Job) MarshalJSON() ([]byte, error) {
+	w := jobJSON{
+		ID: j.ID, Name: j.Name, Function: j.Function, Params: j.Params, Priority: j.Priority,
+		Dependencies: j.Dependencies, MaxAttempts: j.MaxAttempts, Timeout: j.Timeout.Seconds(),
+		RetryDelay: j.RetryDelay.Seconds(), Description: j.Description, Status: j.Status, Attempts: j.Attempts,
+		Result: j.Result, Error: strOrNil(j.Error), WorkerID: strOrNil(j.WorkerID),
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, StartedAt: timeOrNil(j.StartedAt),
+		CompletedAt: timeOrNil(j.CompletedAt), Executions: j.Executions,
+	}
+	if w.Dependencies == nil {
+		w.Dependencies = []JobID{}
+	}
+	if len(w.Params) == 0 {
+		w.Params = json.RawMessage("{}")
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads the CLI's --json shape.
+func (j *Job) UnmarshalJSON(b []byte) error {
+	var w jobJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*j = Job{
+		ID: w.ID, Name: w.Name, Function: w.Function, Params: w.Params, Priority: w.Priority,
+		Dependencies: w.Dependencies, MaxAttempts: w.MaxAttempts, Timeout: secondsToDuration(w.Timeout),
+		RetryDelay: secondsToDuration(w.RetryDelay), Description: w.Description, Status: w.Status,
+		Attempts: w.Attempts, Result: w.Result, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+		Executions: w.Executions,
+	}
+	if w.Error != nil {
+		j.Error = *w.Error
+	}
+	if w.WorkerID != nil {
+		j.WorkerID = *w.WorkerID
+	}
+	if w.StartedAt != nil {
+		j.StartedAt = *w.StartedAt
+	}
+	if w.CompletedAt != nil {
+		j.CompletedAt = *w.CompletedAt
+	}
+	return nil
+}
+
+func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func strOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func jobFromRow(r *persistence.Job) *Job {
+	return &Job{
+		ID: r.ID, Name: r.Name, Function: r.Function, Params: r.Params, Priority: r.Priority,
+		Dependencies: r.Dependencies, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay,
+		Description: r.Description, Status: r.Status, Attempts: r.Attempts, Result: r.Result, Error: r.Error,
+		WorkerID: r.WorkerID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, StartedAt: r.StartedAt,
+		CompletedAt: r.CompletedAt,
+	}
+}
+
+func executionFromRow(r persistence.Execution) Execution {
+	e := Execution{ID: r.ID, JobID: r.JobID, WorkerID: r.WorkerID, Status: string(r.Status), StartedAt: r.StartedAt,
+		CompletedAt: timeOrNil(r.CompletedAt), Result: r.Result, Error: strOrNil(r.Error)}
+	return e
+}
+
+// Stats counts jobs by state. Its JSON form is the CLI's stats --json.
+type Stats = persistence.Stats
+
+// ListParams filters List. The zero value (or nil) lists the newest 100
+// jobs in every state.
+type ListParams struct {
+	Status Status // empty: every state
+	Limit  int    // <= 0: 100
+}
+
+// SubmitOpts are a job's settings. A nil *SubmitOpts, and every zero
+// field, means GigQ's defaults.
+type SubmitOpts struct {
+	// Name is a human-readable name. Default: the task's name.
+	Name string
+	// Priority orders ready jobs: higher first. Default 0.
+	Priority int
+	// MaxAttempts is how many times the job may run before it fails for
+	// good. Default 3.
+	MaxAttempts int
+	// Timeout bounds one attempt. Default 300s.
+	Timeout time.Duration
+	// RetryDelay is how long a failed attempt waits before the retry may
+	// run. Default 0 (at once).
+	RetryDelay time.Duration
+	// Description is free text.
+	Description string
+}
+
+// Defaults for SubmitOpts.
+const (
+	DefaultMaxAttempts = 3
+	DefaultTimeout     = 300 * time.Second
+)

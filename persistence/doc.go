@@ -1,0 +1,54 @@
+// Package persistence is gigq's SQLite layer: the schema and its embedded,
+// versioned migrations, the guarded state changes, and the read queries.
+// SQL lives only here.
+//
+// # Connections
+//
+// A Store owns one write connection, used by one goroutine (the store
+// actor), and a small pool of read-only connections for status, list and
+// stats. Every write runs inside BEGIN IMMEDIATE ... COMMIT; the store actor
+// applies all the commands that are waiting in one transaction (group
+// commit) and answers each caller only after COMMIT.
+//
+// # Pragmas and durability
+//
+// journal_mode=WAL (verified on open), foreign_keys=ON, busy_timeout (5 s by
+// default), and synchronous=NORMAL by default or FULL as an option. In WAL
+// mode NORMAL survives a crash of the process: a job acknowledged after
+// COMMIT is not lost when the node is killed. Only a power loss or an OS
+// crash may lose the last commits; choose FULL (an fsync per commit) when
+// that matters.
+//
+// # Transitions
+//
+// Every state change is one UPDATE guarded by the current state, and
+// follows this table exactly; anything else is refused with a
+// *TransitionError that names the job, its state and the change, and
+// leaves the row as it was:
+//
+//	pending  -> running    Claim (a due job; records an execution)
+//	running  -> completed  Finish(OutcomeCompleted)
+//	running  -> pending    Finish(OutcomeFailed|OutcomeTimeout), attempts left
+//	running  -> failed     Finish(OutcomeFailed), no attempts left
+//	running  -> timeout    Finish(OutcomeTimeout), no attempts left
+//	pending  -> cancelled  Cancel
+//	failed|timeout|cancelled -> pending   Requeue (attempts reset, error cleared)
+//
+// Reports about an attempt are also guarded by the job's current
+// execution_id: a report for an attempt that is no longer current gives a
+// *StaleExecutionError.
+//
+// # Noticing other processes
+//
+// Every process that opens the file is a full node. Each write transaction
+// that makes jobs pending takes the next value of the shared counter
+// gigq_meta.ready_seq and stamps those jobs with it. A node watches PRAGMA
+// data_version on its write connection (it changes only when another
+// connection commits) and, when it changed, reads the pending jobs whose
+// ready_seq it has not seen, through the jobs_ready_seq index.
+//
+// # Times
+//
+// Times are stored as UTC RFC 3339 text with nine fractional digits, so
+// they sort as text. Job ids are time-ordered UUIDv7.
+package persistence

@@ -1,0 +1,61 @@
+package persistence
+
+import (
+	"errors"
+	"fmt"
+
+	"zombiezen.com/go/sqlite"
+)
+
+// ErrNotFound means no job has the given id.
+var ErrNotFound = errors.New("job not found")
+
+// ErrBusy means another process held the database's write lock for longer
+// than the busy timeout. The operation can be retried.
+var ErrBusy = errors.New("database is busy")
+
+// ErrInvalidTransition matches every *TransitionError with errors.Is.
+var ErrInvalidTransition = errors.New("change not allowed in the job's state")
+
+// TransitionError is returned when a change is not allowed from the job's
+// current state (the transition table in doc.go). Nothing was written.
+type TransitionError struct {
+	JobID JobID
+	From  Status // the job's state when the change was refused
+	To    Status // the state the change would have moved it to
+	Op    string // the change: claim, complete, fail, timeout, cancel, requeue
+}
+
+// Is makes errors.Is(err, ErrInvalidTransition) true.
+func (e *TransitionError) Is(target error) bool { return target == ErrInvalidTransition }
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("cannot %s job %s: it is %s (%s -> %s is not allowed)", e.Op, e.JobID, e.From, e.From, e.To)
+}
+
+// StaleExecutionError is returned when a worker reports on an attempt that
+// is no longer the job's current one (the job was reclaimed, cancelled or
+// requeued meanwhile). Nothing was written.
+type StaleExecutionError struct {
+	JobID       JobID
+	ExecutionID ExecutionID
+	Current     ExecutionID
+	Status      Status
+}
+
+func (e *StaleExecutionError) Error() string {
+	return fmt.Sprintf("report for execution %s of job %s ignored: the job is %s with execution %q",
+		e.ExecutionID, e.JobID, e.Status, e.Current)
+}
+
+// interpretError maps driver errors to this package's errors at the edge.
+func interpretError(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch sqlite.ErrCode(err).ToPrimary() {
+	case sqlite.ResultBusy, sqlite.ResultLocked:
+		return fmt.Errorf("%w: %w", ErrBusy, err)
+	}
+	return err
+}

@@ -1,0 +1,324 @@
+package persistence
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"zombiezen.com/go/sqlite"
+)
+
+// The reads below use the read-only pool and are safe for concurrent use.
+
+const jobColumns = `id, name, function, params, priority, dependencies, max_attempts, timeout, retry_delay,
+	description, status, attempts, coalesce(result, ''), coalesce(error, ''), coalesce(worker_id, ''),
+	created_at, updated_at, coalesce(started_at, ''), coalesce(completed_at, ''),
+	coalesce(retry_after, ''), coalesce(execution_id, '')`
+
+func scanJob(stmt *sqlite.Stmt) Job {
+	j := Job{
+		ID:          JobID(stmt.ColumnText(0)),
+		Name:        stmt.ColumnText(1),
+		Function:    stmt.ColumnText(2),
+		Params:      json.RawMessage(stmt.ColumnText(3)),
+		Priority:    stmt.ColumnInt(4),
+		MaxAttempts: stmt.ColumnInt(6),
+		Timeout:     fromSeconds(stmt.ColumnFloat(7)),
+		RetryDelay:  fromSeconds(stmt.ColumnFloat(8)),
+		Description: stmt.ColumnText(9),
+		Status:      Status(stmt.ColumnText(10)),
+		Attempts:    stmt.ColumnInt(11),
+		Error:       stmt.ColumnText(13),
+		WorkerID:    stmt.ColumnText(14),
+		CreatedAt:   parseTime(stmt.ColumnText(15)),
+		UpdatedAt:   parseTime(stmt.ColumnText(16)),
+		StartedAt:   parseTime(stmt.ColumnText(17)),
+		CompletedAt: parseTime(stmt.ColumnText(18)),
+		RetryAfter:  parseTime(stmt.ColumnText(19)),
+		ExecutionID: ExecutionID(stmt.ColumnText(20)),
+	}
+	if r := stmt.ColumnText(12); r != "" {
+		j.Result = json.RawMessage(r)
+	}
+	var deps []JobID
+	if err := json.Unmarshal([]byte(stmt.ColumnText(5)), &deps); err == nil {
+		j.Dependencies = deps
+	}
+	return j
+}
+
+// Job reads one job. An unknown id gives ErrNotFound.
+func (s *Store) Job(ctx context.Context, id JobID) (*Job, error) {
+	var out *Job
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE id = $id`)
+		defer stmt.Reset()
+		stmt.SetText("$id", string(id))
+		ok, err := stmt.Step()
+		if err != nil {
+			return err
+		}
+		if ok {
+			j := scanJob(stmt)
+			out = &j
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read job %s: %w", id, err)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return out, nil
+}
+
+// Executions reads a job's attempts, oldest first.
+func (s *Store) Executions(ctx context.Context, id JobID) ([]Execution, error) {
+	var out []Execution
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT id, job_id, coalesce(worker_id, ''), status, started_at, coalesce(completed_at, ''),
+			coalesce(result, ''), coalesce(error, '') FROM job_executions WHERE job_id = $id ORDER BY started_at, rowid`)
+		defer stmt.Reset()
+		stmt.SetText("$id", string(id))
+		for {
+			ok, err := stmt.Step()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			e := Execution{
+				ID:          ExecutionID(stmt.ColumnText(0)),
+				JobID:       JobID(stmt.ColumnText(1)),
+				WorkerID:    stmt.ColumnText(2),
+				Status:      ExecutionStatus(stmt.ColumnText(3)),
+				StartedAt:   parseTime(stmt.ColumnText(4)),
+				CompletedAt: parseTime(stmt.ColumnText(5)),
+				Error:       stmt.ColumnText(7),
+			}
+			if r := stmt.ColumnText(6); r != "" {
+				e.Result = json.RawMessage(r)
+			}
+			out = append(out, e)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read executions of job %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// ListJobs lists jobs newest first, optionally in one state.
+func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
+	if p.Limit <= 0 {
+		p.Limit = 100
+	}
+	if p.Status != "" && !p.Status.Valid() {
+		return nil, fmt.Errorf("list jobs: unknown status %q", p.Status)
+	}
+	var out []Job
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		var stmt *sqlite.Stmt
+		if p.Status == "" {
+			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs ORDER BY id DESC LIMIT $limit`)
+		} else {
+			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE status = $status ORDER BY id DESC LIMIT $limit`)
+			stmt.SetText("$status", string(p.Status))
+		}
+		defer stmt.Reset()
+		stmt.SetInt64("$limit", int64(p.Limit))
+		for {
+			ok, err := stmt.Step()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			out = append(out, scanJob(stmt))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return out, nil
+}
+
+// Stats counts jobs by state.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	var st Stats
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT status, count(*) FROM jobs GROUP BY status`)
+		defer stmt.Reset()
+		for {
+			ok, err := stmt.Step()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			n := stmt.ColumnInt(1)
+			switch Status(stmt.ColumnText(0)) {
+			case StatusPending:
+				st.Pending = n
+			case StatusRunning:
+				st.Running = n
+			case StatusCompleted:
+				st.Completed = n
+			case StatusFailed:
+				st.Failed = n
+			case StatusCancelled:
+				st.Cancelled = n
+			case StatusTimeout:
+				st.Timeout = n
+			}
+			st.Total += n
+		}
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("read stats: %w", err)
+	}
+	return st, nil
+}
+
+// ReadyJobs reads up to limit claimable jobs in dispatch order (priority
+// DESC, created_at ASC, id ASC) from the ready index, keeping only jobs
+// whose function is in functions.
+func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([]ReadyJob, error) {
+	fns, err := json.Marshal(functions)
+	if err != nil {
+		return nil, fmt.Errorf("read ready jobs: %w", err)
+	}
+	var out []ReadyJob
+	err = s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT id, function, priority, created_at FROM jobs INDEXED BY jobs_ready
+			WHERE status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)
+			AND function IN (SELECT value FROM json_each($functions))
+			ORDER BY priority DESC, created_at, id LIMIT $limit`)
+		defer stmt.Reset()
+		stmt.SetText("$now", formatTime(s.opts.Now()))
+		stmt.SetText("$functions", string(fns))
+		stmt.SetInt64("$limit", int64(limit))
+		for {
+			ok, err := stmt.Step()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
+				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))})
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read ready jobs: %w", err)
+	}
+	return out, nil
+}
+
+// DelayedJobs reads up to limit pending jobs that wait for a retry delay,
+// soonest first.
+func (s *Store) DelayedJobs(ctx context.Context, limit int) ([]ReadyJob, error) {
+	var out []ReadyJob
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT id, function, priority, created_at, retry_after FROM jobs INDEXED BY jobs_retry
+			WHERE status = 'pending' AND retry_after IS NOT NULL ORDER BY retry_after LIMIT $limit`)
+		defer stmt.Reset()
+		stmt.SetInt64("$limit", int64(limit))
+		for {
+			ok, err := stmt.Step()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
+				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4))})
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read delayed jobs: %w", err)
+	}
+	return out, nil
+}
+
+// ExternalChanges tells whether another process committed since the last
+// call (one PRAGMA data_version when nothing changed) and, if so, reads
+// only the jobs that became pending since this store last looked: a range
+// of the ready_seq index, never a scan of the table. It runs on the write
+// connection, outside a transaction. When more than limit jobs changed,
+// more is true and the next call continues where this one stopped.
+func (s *Store) ExternalChanges(limit int) (changed bool, jobs []ReadyJob, more bool, err error) {
+	if s.inTx {
+		return false, nil, false, fmt.Errorf("external changes: a write transaction is open")
+	}
+	v, err := s.dataVersion()
+	if err != nil {
+		return false, nil, false, fmt.Errorf("read data_version: %w", err)
+	}
+	if v == s.dataVer {
+		return false, nil, false, nil
+	}
+	s.dataVer = v
+	jobs, more, err = s.pendingSinceSeen(limit)
+	return true, jobs, more, err
+}
+
+// MoreExternalChanges continues an ExternalChanges that returned more.
+func (s *Store) MoreExternalChanges(limit int) ([]ReadyJob, bool, error) {
+	return s.pendingSinceSeen(limit)
+}
+
+func (s *Store) pendingSinceSeen(limit int) ([]ReadyJob, bool, error) {
+	// Read the counter first: every job with a seq up to it is committed.
+	top, err := s.readySeq()
+	if err != nil {
+		return nil, false, fmt.Errorf("read ready_seq: %w", err)
+	}
+	if top <= s.seenSeq {
+		return nil, false, nil
+	}
+	// Page by (ready_seq, id): one transaction can make many jobs pending
+	// under the same seq.
+	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq
+		FROM jobs INDEXED BY jobs_ready_seq
+		WHERE status = 'pending' AND ready_seq > $seen AND ready_seq <= $top
+		AND (ready_seq > $cur_seq OR (ready_seq = $cur_seq AND id > $cur_id))
+		ORDER BY ready_seq, id LIMIT $limit`)
+	defer stmt.Reset()
+	stmt.SetInt64("$seen", s.seenSeq)
+	stmt.SetInt64("$top", top)
+	stmt.SetInt64("$cur_seq", s.cursor.seq)
+	stmt.SetText("$cur_id", string(s.cursor.id))
+	stmt.SetInt64("$limit", int64(limit))
+	var out []ReadyJob
+	for {
+		ok, err := stmt.Step()
+		if err != nil {
+			return nil, false, fmt.Errorf("read changed jobs: %w", interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		r := ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
+			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4))}
+		out = append(out, r)
+		s.cursor = seqCursor{seq: stmt.ColumnInt64(5), id: r.ID}
+	}
+	if len(out) >= limit {
+		return out, true, nil
+	}
+	s.seenSeq, s.cursor = top, seqCursor{}
+	return out, false, nil
+}
+
+// seqCursor is where a paged read of changed jobs stopped.
+type seqCursor struct {
+	seq int64
+	id  JobID
+}

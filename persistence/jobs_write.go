@@ -1,0 +1,337 @@
+package persistence
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+)
+
+// The write operations below must run inside Begin/Commit, on the goroutine
+// that owns the write connection. Each state change is one UPDATE guarded
+// by the job's current state (and, for reports, its current execution), so
+// the transition table in doc.go is enforced by SQL: an UPDATE that changes
+// no row was not allowed, and the error says why.
+
+// ErrNotDue is returned by Claim when a pending job waits for its retry
+// delay.
+var ErrNotDue = errors.New("job is not due yet")
+
+// InsertJobs writes new pending jobs, created at the given time.
+func (s *Store) InsertJobs(jobs []NewJob, at time.Time) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	seq, err := s.nextSeq()
+	if err != nil {
+		return fmt.Errorf("insert jobs: %w", err)
+	}
+	now := formatTime(at)
+	stmt := s.conn.Prep(`INSERT INTO jobs (id, name, function, params, priority, max_attempts, timeout,
+		retry_delay, description, status, created_at, updated_at, ready_seq)
+		VALUES ($id, $name, $function, $params, $priority, $max_attempts, $timeout,
+		$retry_delay, $description, 'pending', $now, $now, $seq)`)
+	for _, j := range jobs {
+		stmt.SetText("$id", string(j.ID))
+		stmt.SetText("$name", j.Name)
+		stmt.SetText("$function", j.Function)
+		stmt.SetText("$params", string(j.Params))
+		stmt.SetInt64("$priority", int64(j.Priority))
+		stmt.SetInt64("$max_attempts", int64(j.MaxAttempts))
+		stmt.SetFloat("$timeout", seconds(j.Timeout))
+		stmt.SetFloat("$retry_delay", seconds(j.RetryDelay))
+		stmt.SetText("$description", j.Description)
+		stmt.SetText("$now", now)
+		stmt.SetInt64("$seq", seq)
+		_, err := stmt.Step()
+		stmt.Reset()
+		if err != nil {
+			return fmt.Errorf("insert job %s: %w", j.ID, interpretError(err))
+		}
+	}
+	return nil
+}
+
+// Claim moves a due pending job to running for a new attempt and records
+// the attempt in job_executions. It returns the claimed job. A job that is
+// not pending gives a *TransitionError, one waiting for its retry delay
+// ErrNotDue, an unknown one ErrNotFound.
+func (s *Store) Claim(c Claim) (*Job, error) {
+	now := s.opts.Now()
+	nowText := formatTime(now)
+	stmt := s.conn.Prep(`UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $worker,
+		started_at = $now, updated_at = $now, execution_id = $exec, retry_after = NULL
+		WHERE id = $id AND status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)
+		RETURNING name, function, params, priority, max_attempts, timeout, retry_delay, description,
+		attempts, created_at`)
+	stmt.SetText("$worker", c.WorkerID)
+	stmt.SetText("$now", nowText)
+	stmt.SetText("$exec", string(c.ExecutionID))
+	stmt.SetText("$id", string(c.JobID))
+	ok, err := stmt.Step()
+	if err != nil {
+		stmt.Reset()
+		return nil, fmt.Errorf("claim job %s: %w", c.JobID, interpretError(err))
+	}
+	if !ok {
+		stmt.Reset()
+		return nil, s.refusal(c.JobID, "claim", StatusRunning)
+	}
+	j := &Job{
+		ID:          c.JobID,
+		Name:        stmt.ColumnText(0),
+		Function:    stmt.ColumnText(1),
+		Params:      json.RawMessage(stmt.ColumnText(2)),
+		Priority:    stmt.ColumnInt(3),
+		MaxAttempts: stmt.ColumnInt(4),
+		Timeout:     fromSeconds(stmt.ColumnFloat(5)),
+		RetryDelay:  fromSeconds(stmt.ColumnFloat(6)),
+		Description: stmt.ColumnText(7),
+		Attempts:    stmt.ColumnInt(8),
+		CreatedAt:   parseTime(stmt.ColumnText(9)),
+		Status:      StatusRunning,
+		WorkerID:    c.WorkerID,
+		StartedAt:   now.UTC(),
+		UpdatedAt:   now.UTC(),
+		ExecutionID: c.ExecutionID,
+	}
+	_, err = stmt.Step() // finish the statement
+	stmt.Reset()
+	if err != nil {
+		return nil, fmt.Errorf("claim job %s: %w", c.JobID, interpretError(err))
+	}
+	ins := s.conn.Prep(`INSERT INTO job_executions (id, job_id, worker_id, status, started_at)
+		VALUES ($id, $job, $worker, 'running', $now)`)
+	ins.SetText("$id", string(c.ExecutionID))
+	ins.SetText("$job", string(c.JobID))
+	ins.SetText("$worker", c.WorkerID)
+	ins.SetText("$now", nowText)
+	_, err = ins.Step()
+	ins.Reset()
+	if err != nil {
+		return nil, fmt.Errorf("record execution of job %s: %w", c.JobID, interpretError(err))
+	}
+	return j, nil
+}
+
+// Finish applies the end of an attempt: completed; or failed/timed out,
+// going back to pending while attempts remain (after the retry delay), else
+// to failed/timeout. A report about an execution that is no longer the
+// job's current one gives a *StaleExecutionError and writes nothing.
+func (s *Store) Finish(f Finish) (Finished, error) {
+	now := s.opts.Now()
+	nowText := formatTime(now)
+	// The attempt count and the policy are read in the same UPDATE that
+	// is guarded by the execution id, so the decision and the write see
+	// the same row.
+	var stmt *sqlite.Stmt
+	execStatus := ExecutionCompleted
+	switch f.Outcome {
+	case OutcomeCompleted:
+		stmt = s.conn.Prep(`UPDATE jobs SET status = 'completed', result = $result, error = NULL,
+			completed_at = $now, updated_at = $now
+			WHERE id = $id AND status = 'running' AND execution_id = $exec
+			RETURNING status, attempts, max_attempts, retry_after, priority, created_at, function, name`)
+		stmt.SetText("$result", string(orNull(f.Result)))
+	case OutcomeFailed, OutcomeTimeout:
+		final := StatusFailed
+		execStatus = ExecutionFailed
+		if f.Outcome == OutcomeTimeout {
+			final, execStatus = StatusTimeout, ExecutionTimeout
+		}
+		seq, err := s.nextSeq()
+		if err != nil {
+			return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, err)
+		}
+		stmt = s.conn.Prep(`UPDATE jobs SET
+			status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE $final END,
+			error = $error, updated_at = $now,
+			completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $now END,
+			retry_after = CASE WHEN attempts < max_attempts AND retry_delay > 0
+				THEN strftime('%Y-%m-%dT%H:%M:%f', $now_unix + retry_delay, 'unixepoch') || $nanos_tail
+				ELSE NULL END,
+			ready_seq = CASE WHEN attempts < max_attempts THEN $seq ELSE ready_seq END
+			WHERE id = $id AND status = 'running' AND execution_id = $exec
+			RETURNING status, attempts, max_attempts, retry_after, priority, created_at, function, name`)
+		stmt.SetText("$final", string(final))
+		stmt.SetText("$error", f.Error)
+		stmt.SetFloat("$now_unix", float64(now.UnixNano())/1e9)
+		stmt.SetText("$nanos_tail", "000000Z")
+		stmt.SetInt64("$seq", seq)
+	default:
+		return Finished{}, fmt.Errorf("finish job %s: unknown outcome %d", f.JobID, f.Outcome)
+	}
+	stmt.SetText("$now", nowText)
+	stmt.SetText("$id", string(f.JobID))
+	stmt.SetText("$exec", string(f.ExecutionID))
+	ok, err := stmt.Step()
+	if err != nil {
+		stmt.Reset()
+		return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, interpretError(err))
+	}
+	if !ok {
+		stmt.Reset()
+		return Finished{}, s.staleOrRefused(f)
+	}
+	out := Finished{
+		Status:      Status(stmt.ColumnText(0)),
+		Attempts:    stmt.ColumnInt(1),
+		MaxAttempts: stmt.ColumnInt(2),
+		Name:        stmt.ColumnText(7),
+		Job: ReadyJob{
+			ID:         f.JobID,
+			RetryAfter: parseTime(stmt.ColumnText(3)),
+			Priority:   stmt.ColumnInt(4),
+			CreatedAt:  parseTime(stmt.ColumnText(5)),
+			Function:   stmt.ColumnText(6),
+		},
+	}
+	_, err = stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, interpretError(err))
+	}
+	upd := s.conn.Prep(`UPDATE job_executions SET status = $status, completed_at = $now, result = $result, error = $error
+		WHERE id = $exec`)
+	upd.SetText("$status", string(execStatus))
+	upd.SetText("$now", nowText)
+	if f.Outcome == OutcomeCompleted {
+		upd.SetText("$result", string(orNull(f.Result)))
+		upd.SetNull("$error")
+	} else {
+		upd.SetNull("$result")
+		upd.SetText("$error", f.Error)
+	}
+	upd.SetText("$exec", string(f.ExecutionID))
+	_, err = upd.Step()
+	upd.Reset()
+	if err != nil {
+		return Finished{}, fmt.Errorf("record execution %s: %w", f.ExecutionID, interpretError(err))
+	}
+	return out, nil
+}
+
+// Cancel moves a pending job to cancelled.
+func (s *Store) Cancel(id JobID) error {
+	now := formatTime(s.opts.Now())
+	stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', completed_at = $now, updated_at = $now, retry_after = NULL
+		WHERE id = $id AND status = 'pending'`)
+	stmt.SetText("$now", now)
+	stmt.SetText("$id", string(id))
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("cancel job %s: %w", id, interpretError(err))
+	}
+	if s.conn.Changes() == 0 {
+		return s.refusal(id, "cancel", StatusCancelled)
+	}
+	return nil
+}
+
+// Requeue moves a failed, timed-out or cancelled job back to pending with
+// its attempts reset and its error cleared, and returns its ordering key.
+func (s *Store) Requeue(id JobID) (ReadyJob, error) {
+	seq, err := s.nextSeq()
+	if err != nil {
+		return ReadyJob{}, fmt.Errorf("requeue job %s: %w", id, err)
+	}
+	stmt := s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, result = NULL,
+		completed_at = NULL, retry_after = NULL, updated_at = $now, ready_seq = $seq
+		WHERE id = $id AND status IN ('failed', 'timeout', 'cancelled')
+		RETURNING priority, created_at, function`)
+	stmt.SetText("$now", formatTime(s.opts.Now()))
+	stmt.SetInt64("$seq", seq)
+	stmt.SetText("$id", string(id))
+	ok, err := stmt.Step()
+	if err != nil {
+		stmt.Reset()
+		return ReadyJob{}, fmt.Errorf("requeue job %s: %w", id, interpretError(err))
+	}
+	if !ok {
+		stmt.Reset()
+		return ReadyJob{}, s.refusal(id, "requeue", StatusPending)
+	}
+	r := ReadyJob{ID: id, Priority: stmt.ColumnInt(0), CreatedAt: parseTime(stmt.ColumnText(1)), Function: stmt.ColumnText(2)}
+	_, err = stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return ReadyJob{}, fmt.Errorf("requeue job %s: %w", id, interpretError(err))
+	}
+	return r, nil
+}
+
+// ClearCompleted deletes completed and cancelled jobs (with their
+// executions) that finished before the given time; the zero time means all
+// of them. It returns how many jobs it deleted.
+func (s *Store) ClearCompleted(before time.Time) (int, error) {
+	stmt := s.conn.Prep(`DELETE FROM jobs WHERE status IN ('completed', 'cancelled')
+		AND ($before = '' OR coalesce(completed_at, updated_at) < $before)`)
+	b := ""
+	if !before.IsZero() {
+		b = formatTime(before)
+	}
+	stmt.SetText("$before", b)
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return 0, fmt.Errorf("clear completed jobs: %w", interpretError(err))
+	}
+	return s.conn.Changes(), nil
+}
+
+// refusal explains why a guarded update changed no row.
+func (s *Store) refusal(id JobID, op string, to Status) error {
+	status, retryAfter, _, err := s.jobState(id)
+	if err != nil {
+		return err
+	}
+	if op == "claim" && status == StatusPending && !retryAfter.IsZero() {
+		return fmt.Errorf("%w: job %s waits for its retry delay until %s", ErrNotDue, id, retryAfter.Format(time.RFC3339Nano))
+	}
+	return &TransitionError{JobID: id, From: status, To: to, Op: op}
+}
+
+func (s *Store) staleOrRefused(f Finish) error {
+	status, _, exec, err := s.jobState(f.JobID)
+	if err != nil {
+		return err
+	}
+	if status == StatusRunning || exec != f.ExecutionID {
+		return &StaleExecutionError{JobID: f.JobID, ExecutionID: f.ExecutionID, Current: exec, Status: status}
+	}
+	op, to := "complete", StatusCompleted
+	switch f.Outcome {
+	case OutcomeFailed:
+		op, to = "fail", StatusFailed
+	case OutcomeTimeout:
+		op, to = "time out", StatusTimeout
+	}
+	return &TransitionError{JobID: f.JobID, From: status, To: to, Op: op}
+}
+
+// jobState reads a job's status, retry_after and execution_id on the write
+// connection.
+func (s *Store) jobState(id JobID) (Status, time.Time, ExecutionID, error) {
+	stmt := s.conn.Prep(`SELECT status, coalesce(retry_after, ''), coalesce(execution_id, '') FROM jobs WHERE id = $id`)
+	defer stmt.Reset()
+	stmt.SetText("$id", string(id))
+	ok, err := stmt.Step()
+	if err != nil {
+		return "", time.Time{}, "", fmt.Errorf("read job %s: %w", id, interpretError(err))
+	}
+	if !ok {
+		return "", time.Time{}, "", fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return Status(stmt.ColumnText(0)), parseTime(stmt.ColumnText(1)), ExecutionID(stmt.ColumnText(2)), nil
+}
+
+// orNull turns an empty result into JSON null.
+func orNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}

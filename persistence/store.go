@@ -1,0 +1,220 @@
+package persistence
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
+)
+
+// Sync is the durability level of a commit (PRAGMA synchronous).
+type Sync string
+
+const (
+	// SyncNormal (the default) survives a crash of the application or of
+	// the node process; in WAL mode the last commits before a power loss
+	// or OS crash may be lost.
+	SyncNormal Sync = "normal"
+	// SyncFull also survives a power loss, at the cost of an fsync per
+	// commit.
+	SyncFull Sync = "full"
+)
+
+// Options configure a Store. The zero value is ready to use.
+type Options struct {
+	// Sync is the durability level. Default SyncNormal.
+	Sync Sync
+	// BusyTimeout is how long a statement waits for another process's
+	// lock before it fails with ErrBusy. Default 5s.
+	BusyTimeout time.Duration
+	// ReadConns is the size of the read-only pool. Default 4.
+	ReadConns int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Sync == "" {
+		o.Sync = SyncNormal
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 4
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Store is the SQLite database of one node. It owns the only write
+// connection, which must be used by one goroutine at a time (the store
+// actor), and a pool of read-only connections that are safe for concurrent
+// use by multiple goroutines.
+type Store struct {
+	path string
+	opts Options
+	conn *sqlite.Conn  // the write connection
+	pool *sqlitex.Pool // read-only connections
+
+	// Write transaction state; touched only by the owner of conn.
+	inTx    bool
+	txSeq   int64     // the ready_seq of the open transaction, 0 until needed
+	seenSeq int64     // every job that became pending up to this seq is known
+	cursor  seqCursor // where a paged read of changed jobs stopped
+	dataVer int64     // last PRAGMA data_version seen on conn
+}
+
+// Open opens (creating if needed) the database at path, sets its pragmas,
+// verifies them, and applies the embedded migrations.
+func Open(path string, opts Options) (s *Store, err error) {
+	opts = opts.withDefaults()
+	if path == "" {
+		return nil, fmt.Errorf("open store: empty database path")
+	}
+	if opts.Sync != SyncNormal && opts.Sync != SyncFull {
+		return nil, fmt.Errorf("open store: sync %q is not one of normal, full", opts.Sync)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("open store %s: directory %s does not exist", path, dir)
+		}
+	}
+	conn, err := sqlite.OpenConn(path, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s = &Store{path: path, opts: opts, conn: conn}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	conn.SetBusyTimeout(opts.BusyTimeout)
+	if err := setPragmas(conn, opts.Sync); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if _, err := migrate(conn, opts.Now()); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, interpretError(err))
+	}
+	s.pool, err = sqlitex.NewPool(path, sqlitex.PoolOptions{
+		Flags:    sqlite.OpenReadOnly | sqlite.OpenWAL,
+		PoolSize: opts.ReadConns,
+		PrepareConn: func(c *sqlite.Conn) error {
+			c.SetBusyTimeout(opts.BusyTimeout)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open read pool %s: %w", path, err)
+	}
+	if s.seenSeq, err = s.readySeq(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if s.dataVer, err = s.dataVersion(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// setPragmas sets and verifies the connection's pragmas.
+func setPragmas(conn *sqlite.Conn, sync Sync) error {
+	var mode string
+	if err := sqlitex.ExecuteTransient(conn, "PRAGMA journal_mode=WAL", &sqlitex.ExecOptions{
+		ResultFunc: func(stmt *sqlite.Stmt) error { mode = stmt.ColumnText(0); return nil },
+	}); err != nil {
+		return fmt.Errorf("set journal_mode: %w", interpretError(err))
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal_mode is %q, want wal (is the file on a filesystem without shared memory?)", mode)
+	}
+	for _, p := range []string{"PRAGMA synchronous=" + strings.ToUpper(string(sync)), "PRAGMA foreign_keys=ON"} {
+		if err := sqlitex.ExecuteTransient(conn, p, nil); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	want := map[Sync]int{SyncNormal: 1, SyncFull: 2}[sync]
+	got := -1
+	if err := sqlitex.ExecuteTransient(conn, "PRAGMA synchronous", &sqlitex.ExecOptions{
+		ResultFunc: func(stmt *sqlite.Stmt) error { got = stmt.ColumnInt(0); return nil },
+	}); err != nil {
+		return fmt.Errorf("read synchronous: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("synchronous is %d, want %d (%s)", got, want, sync)
+	}
+	return nil
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Sync is the durability level in force.
+func (s *Store) Sync() Sync { return s.opts.Sync }
+
+// Close closes the pool and the write connection. An open write
+// transaction is rolled back.
+func (s *Store) Close() error {
+	var errs []error
+	if s.pool != nil {
+		if err := s.pool.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close read pool: %w", err))
+		}
+		s.pool = nil
+	}
+	if s.conn != nil {
+		if s.inTx {
+			_ = s.Rollback()
+		}
+		if err := s.conn.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close write connection: %w", err))
+		}
+		s.conn = nil
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("close store: %v", errs)
+	}
+	return nil
+}
+
+// read runs fn with a connection from the read pool.
+func (s *Store) read(ctx context.Context, fn func(conn *sqlite.Conn) error) error {
+	conn, err := s.pool.Take(ctx)
+	if err != nil {
+		return fmt.Errorf("take read connection: %w", err)
+	}
+	defer s.pool.Put(conn)
+	return interpretError(fn(conn))
+}
+
+// readySeq reads the shared ready_seq counter on the write connection.
+func (s *Store) readySeq() (int64, error) {
+	stmt := s.conn.Prep(`SELECT value FROM gigq_meta WHERE key = 'ready_seq'`)
+	defer stmt.Reset()
+	ok, err := stmt.Step()
+	if err != nil {
+		return 0, interpretError(err)
+	}
+	if !ok {
+		return 0, fmt.Errorf("gigq_meta has no ready_seq row")
+	}
+	return stmt.ColumnInt64(0), nil
+}
+
+// dataVersion reads PRAGMA data_version on the write connection: it changes
+// only when another connection (another process) commits.
+func (s *Store) dataVersion() (int64, error) {
+	stmt := s.conn.Prep(`PRAGMA data_version`)
+	defer stmt.Reset()
+	if _, err := stmt.Step(); err != nil {
+		return 0, interpretError(err)
+	}
+	return stmt.ColumnInt64(0), nil
+}

@@ -1,0 +1,183 @@
+package persistence
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// JobID identifies a job: a time-ordered UUID (v7) in its text form.
+type JobID string
+
+// ExecutionID identifies one attempt of a job (a row of job_executions).
+type ExecutionID string
+
+// Status is a job's state. The values are GigQ's, lowercase.
+type Status string
+
+// The six job states.
+const (
+	StatusPending   Status = "pending"
+	StatusRunning   Status = "running"
+	StatusCompleted Status = "completed"
+	StatusFailed    Status = "failed"
+	StatusCancelled Status = "cancelled"
+	StatusTimeout   Status = "timeout"
+)
+
+// Statuses lists every job state in lifecycle order.
+var Statuses = []Status{StatusPending, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled, StatusTimeout}
+
+// Valid reports whether s is one of the six job states.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether s is a state no worker will move the job out of
+// (completed, failed, cancelled, timeout). Only a requeue leaves failed,
+// cancelled and timeout.
+func (s Status) Final() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimeout
+}
+
+// ExecutionStatus is the state of one attempt in job_executions.
+type ExecutionStatus string
+
+// The states of an attempt.
+const (
+	ExecutionRunning   ExecutionStatus = "running"
+	ExecutionCompleted ExecutionStatus = "completed"
+	ExecutionFailed    ExecutionStatus = "failed"
+	ExecutionTimeout   ExecutionStatus = "timeout"
+)
+
+// NewJob is what a submit writes: the definition of a job. Zero values are
+// not defaulted here; the root package applies GigQ's defaults before it
+// hands a NewJob to the store.
+type NewJob struct {
+	ID          JobID
+	Name        string
+	Function    string
+	Params      json.RawMessage // a JSON object
+	Priority    int
+	MaxAttempts int
+	Timeout     time.Duration
+	RetryDelay  time.Duration
+	Description string
+}
+
+// Job is one row of the jobs table.
+type Job struct {
+	ID           JobID
+	Name         string
+	Function     string
+	Params       json.RawMessage
+	Priority     int
+	Dependencies []JobID
+	MaxAttempts  int
+	Timeout      time.Duration
+	RetryDelay   time.Duration
+	Description  string
+	Status       Status
+	Attempts     int
+	Result       json.RawMessage // nil unless completed
+	Error        string
+	WorkerID     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	StartedAt    time.Time // zero until first claimed
+	CompletedAt  time.Time // zero until final
+	RetryAfter   time.Time // zero unless a retry waits for its delay
+	ExecutionID  ExecutionID
+}
+
+// Execution is one row of job_executions: one attempt of a job.
+type Execution struct {
+	ID          ExecutionID
+	JobID       JobID
+	WorkerID    string
+	Status      ExecutionStatus
+	StartedAt   time.Time
+	CompletedAt time.Time // zero while running
+	Result      json.RawMessage
+	Error       string
+}
+
+// ReadyJob is the part of a pending job the dispatcher orders by: priority
+// DESC, then created_at ASC, then id ASC.
+type ReadyJob struct {
+	ID         JobID
+	Function   string
+	Priority   int
+	CreatedAt  time.Time
+	RetryAfter time.Time // zero when claimable now
+}
+
+// Less reports whether a should run before b.
+func (a ReadyJob) Less(b ReadyJob) bool {
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
+}
+
+// Claim asks to move a pending job to running for one attempt.
+type Claim struct {
+	JobID       JobID
+	ExecutionID ExecutionID
+	WorkerID    string
+}
+
+// Outcome is how an attempt ended, as the worker reports it.
+type Outcome int
+
+// The outcomes of an attempt.
+const (
+	OutcomeCompleted Outcome = iota + 1
+	OutcomeFailed
+	OutcomeTimeout
+)
+
+// Finish reports the end of one attempt. The store applies it only while
+// ExecutionID is the job's current execution; a stale report is refused.
+type Finish struct {
+	JobID       JobID
+	ExecutionID ExecutionID
+	Outcome     Outcome
+	Result      json.RawMessage // with OutcomeCompleted
+	Error       string          // with OutcomeFailed or OutcomeTimeout
+}
+
+// Finished says what a Finish did to the job.
+type Finished struct {
+	Job         ReadyJob // the job's ordering key and retry_after, for a retry
+	Status      Status   // the job's new state: completed, pending (retry), failed or timeout
+	Attempts    int
+	MaxAttempts int
+	Name        string
+}
+
+// Stats counts jobs by state.
+type Stats struct {
+	Pending   int `json:"pending"`
+	Running   int `json:"running"`
+	Completed int `json:"completed"`
+	Failed    int `json:"failed"`
+	Cancelled int `json:"cancelled"`
+	Timeout   int `json:"timeout"`
+	Total     int `json:"total"`
+}
+
+// ListParams filters a listing of jobs. The zero value lists the newest 100
+// jobs in every state.
+type ListParams struct {
+	Status Status // empty: every state
+	Limit  int    // <= 0: 100
+}

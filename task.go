@@ -1,0 +1,182 @@
+package gigq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/gigq-go/gigq/actors"
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// Task is a typed handler registered under a stable name. The name, not
+// the Go type, is what a job stores, so jobs submitted before a deploy run
+// after it even when the Go types were renamed. Args are decoded from the
+// job's params (a JSON object); the Result is stored as JSON.
+//
+// A Task is safe for concurrent use by multiple goroutines.
+type Task[Args, Result any] struct {
+	name string
+	fn   func(context.Context, Args) (Result, error)
+}
+
+// NewTask defines a task. The name must be lowercase: a letter, then
+// letters, digits, '_', '.' or '-' (at most 128). NewTask panics on an
+// invalid name or a nil function, since both are programming errors.
+func NewTask[Args, Result any](name string, fn func(ctx context.Context, args Args) (Result, error)) *Task[Args, Result] {
+	if err := validateTaskName(name); err != nil {
+		panic(err)
+	}
+	if fn == nil {
+		panic(fmt.Sprintf("gigq: task %q has a nil function", name))
+	}
+	return &Task[Args, Result]{name: name, fn: fn}
+}
+
+var taskNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.\-]{0,127}$`)
+
+func validateTaskName(name string) error {
+	if !taskNameRE.MatchString(name) {
+		return fmt.Errorf("gigq: task name %q is invalid: use a lowercase letter, then letters, digits, '_', '.' or '-'", name)
+	}
+	return nil
+}
+
+// Name is the task's stable name (the jobs' function).
+func (t *Task[Args, Result]) Name() string { return t.name }
+
+// Submit submits a job of this task with args as its params. It returns
+// once the job is durable. See Node.Submit.
+func (t *Task[Args, Result]) Submit(ctx context.Context, n *Node, args Args, opts *SubmitOpts) (JobID, error) {
+	return n.Submit(ctx, t.name, args, opts)
+}
+
+// Result returns the decoded result of a completed job of this task. A job
+// that ended otherwise gives a *JobError; one still pending or running
+// ErrNotFinished.
+func (t *Task[Args, Result]) Result(ctx context.Context, n *Node, id JobID) (Result, error) {
+	var zero Result
+	raw, err := n.Result(ctx, id)
+	if err != nil {
+		return zero, err
+	}
+	var r Result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return zero, fmt.Errorf("decode result of job %s as %T: %w", id, zero, err)
+	}
+	return r, nil
+}
+
+func (t *Task[Args, Result]) handler() actors.Handler {
+	return func(ctx context.Context, job *persistence.Job) (json.RawMessage, error) {
+		var args Args
+		if len(job.Params) > 0 {
+			if err := json.Unmarshal(job.Params, &args); err != nil {
+				return nil, fmt.Errorf("decode params of job %s for task %q: %w", job.ID, t.name, err)
+			}
+		}
+		ctx = context.WithValue(ctx, jobContextKey{}, &JobContext{
+			ID: job.ID, Name: job.Name, Function: job.Function, Attempt: job.Attempts,
+			MaxAttempts: job.MaxAttempts, ExecutionID: job.ExecutionID, WorkerID: job.WorkerID,
+		})
+		res, err := t.fn(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return nil, fmt.Errorf("encode result of job %s: %w", job.ID, err)
+		}
+		return b, nil
+	}
+}
+
+// TaskDef is any task, whatever its types; Registry.Add takes it.
+type TaskDef interface {
+	Name() string
+	handler() actors.Handler
+}
+
+// JobContext describes the attempt a handler runs.
+type JobContext struct {
+	ID          JobID
+	Name        string
+	Function    string
+	Attempt     int // 1 for the first attempt
+	MaxAttempts int
+	ExecutionID ExecutionID
+	WorkerID    string
+}
+
+type jobContextKey struct{}
+
+// JobFromContext returns the attempt a handler's context belongs to.
+func JobFromContext(ctx context.Context) (*JobContext, bool) {
+	j, ok := ctx.Value(jobContextKey{}).(*JobContext)
+	return j, ok
+}
+
+// ErrDuplicateTask is returned by Registry.Add for a name already there.
+var ErrDuplicateTask = errors.New("gigq: task already registered")
+
+// Registry holds the tasks a node can run. Add tasks before Open; a
+// Registry is not safe for concurrent modification.
+type Registry struct {
+	tasks map[string]TaskDef
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{tasks: map[string]TaskDef{}} }
+
+// Add registers tasks. A name registered twice gives ErrDuplicateTask and
+// registers none of the tasks.
+func (r *Registry) Add(tasks ...TaskDef) error {
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		if t == nil {
+			return errors.New("gigq: nil task")
+		}
+		if _, dup := r.tasks[t.Name()]; dup || seen[t.Name()] {
+			return fmt.Errorf("%w: %q", ErrDuplicateTask, t.Name())
+		}
+		seen[t.Name()] = true
+	}
+	for _, t := range tasks {
+		r.tasks[t.Name()] = t
+	}
+	return nil
+}
+
+// MustAdd is Add that panics on error.
+func (r *Registry) MustAdd(tasks ...TaskDef) *Registry {
+	if err := r.Add(tasks...); err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// Names lists the registered task names, sorted.
+func (r *Registry) Names() []string {
+	if r == nil {
+		return nil
+	}
+	out := make([]string, 0, len(r.tasks))
+	for n := range r.tasks {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *Registry) handlers() map[string]actors.Handler {
+	out := map[string]actors.Handler{}
+	if r != nil {
+		for n, t := range r.tasks {
+			out[n] = t.handler()
+		}
+	}
+	return out
+}
