@@ -40,4 +40,3 @@ func (e *JobError) Error() string {
 	}
 	return fmt.Sprintf("job %s %s: %s", e.JobID, e.Status, e.Err)
 }
-
