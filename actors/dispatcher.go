@@ -51,24 +51,26 @@ type dispatcher struct {
 }
 
 func newDispatcherProps(d *Deps) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor {
-		fns := make([]string, 0, len(d.Handlers))
-		for name := range d.Handlers {
-			fns = append(fns, name)
-		}
-		sort.Strings(fns)
-		return &dispatcher{
-			deps:       d,
-			log:        d.Logger.With().Str("actor", "dispatcher").Logger(),
-			inWindow:   map[persistence.JobID]struct{}{},
-			isIdle:     map[string]bool{},
-			claiming:   map[persistence.JobID]*actor.PID{},
-			busy:       map[string]persistence.ExecutionID{},
-			overflow:   true, // unknown until the first refill
-			functions:  fns,
-			warnedFunc: map[string]bool{},
-		}
-	})
+	return actor.PropsFromProducer(func() actor.Actor { return newDispatcher(d) })
+}
+
+func newDispatcher(d *Deps) *dispatcher {
+	fns := make([]string, 0, len(d.Handlers))
+	for name := range d.Handlers {
+		fns = append(fns, name)
+	}
+	sort.Strings(fns)
+	return &dispatcher{
+		deps:       d,
+		log:        d.Logger.With().Str("actor", "dispatcher").Logger(),
+		inWindow:   map[persistence.JobID]struct{}{},
+		isIdle:     map[string]bool{},
+		claiming:   map[persistence.JobID]*actor.PID{},
+		busy:       map[string]persistence.ExecutionID{},
+		overflow:   true, // unknown until the first refill
+		functions:  fns,
+		warnedFunc: map[string]bool{},
+	}
 }
 
 func (d *dispatcher) Receive(ctx actor.Context) {

@@ -184,6 +184,13 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// readyJobsQuery reads the ready window: a range of the jobs_ready index
+// (pending jobs only) in dispatch order, so LIMIT stops the scan early.
+const readyJobsQuery = `SELECT id, function, priority, created_at FROM jobs INDEXED BY jobs_ready
+	WHERE status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)
+	AND function IN (SELECT value FROM json_each($functions))
+	ORDER BY priority DESC, created_at, id LIMIT $limit`
+
 // ReadyJobs reads up to limit claimable jobs in dispatch order (priority
 // DESC, created_at ASC, id ASC) from the ready index, keeping only jobs
 // whose function is in functions.
@@ -194,10 +201,7 @@ func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([
 	}
 	var out []ReadyJob
 	err = s.read(ctx, func(conn *sqlite.Conn) error {
-		stmt := conn.Prep(`SELECT id, function, priority, created_at FROM jobs INDEXED BY jobs_ready
-			WHERE status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)
-			AND function IN (SELECT value FROM json_each($functions))
-			ORDER BY priority DESC, created_at, id LIMIT $limit`)
+		stmt := conn.Prep(readyJobsQuery)
 		defer stmt.Reset()
 		stmt.SetText("$now", formatTime(s.opts.Now()))
 		stmt.SetText("$functions", string(fns))
@@ -220,13 +224,17 @@ func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([
 	return out, nil
 }
 
+// delayedJobsQuery reads the retries waiting for their delay from the
+// jobs_retry index, soonest first.
+const delayedJobsQuery = `SELECT id, function, priority, created_at, retry_after FROM jobs INDEXED BY jobs_retry
+	WHERE status = 'pending' AND retry_after IS NOT NULL ORDER BY retry_after LIMIT $limit`
+
 // DelayedJobs reads up to limit pending jobs that wait for a retry delay,
 // soonest first.
 func (s *Store) DelayedJobs(ctx context.Context, limit int) ([]ReadyJob, error) {
 	var out []ReadyJob
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
-		stmt := conn.Prep(`SELECT id, function, priority, created_at, retry_after FROM jobs INDEXED BY jobs_retry
-			WHERE status = 'pending' AND retry_after IS NOT NULL ORDER BY retry_after LIMIT $limit`)
+		stmt := conn.Prep(delayedJobsQuery)
 		defer stmt.Reset()
 		stmt.SetInt64("$limit", int64(limit))
 		for {
@@ -264,9 +272,13 @@ func (s *Store) ExternalChanges(limit int) (changed bool, jobs []ReadyJob, more 
 	if v == s.dataVer {
 		return false, nil, false, nil
 	}
-	s.dataVer = v
 	jobs, more, err = s.pendingSinceSeen(limit)
-	return true, jobs, more, err
+	if err != nil {
+		// Keep the old data_version, so the next call looks again.
+		return true, nil, false, err
+	}
+	s.dataVer = v
+	return true, jobs, more, nil
 }
 
 // MoreExternalChanges continues an ExternalChanges that returned more.
@@ -274,7 +286,19 @@ func (s *Store) MoreExternalChanges(limit int) ([]ReadyJob, bool, error) {
 	return s.pendingSinceSeen(limit)
 }
 
+// pendingSinceSeenQuery reads the jobs that became pending after the seen
+// watermark, up to top, from the jobs_ready_seq index, paged by
+// (ready_seq, id).
+const pendingSinceSeenQuery = `SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq
+	FROM jobs INDEXED BY jobs_ready_seq
+	WHERE status = 'pending' AND ready_seq > $seen AND ready_seq <= $top
+	AND (ready_seq > $cur_seq OR (ready_seq = $cur_seq AND id > $cur_id))
+	ORDER BY ready_seq, id LIMIT $limit`
+
 func (s *Store) pendingSinceSeen(limit int) ([]ReadyJob, bool, error) {
+	if limit <= 0 {
+		return nil, false, fmt.Errorf("read changed jobs: limit must be positive (got %d)", limit)
+	}
 	// Read the counter first: every job with a seq up to it is committed.
 	top, err := s.readySeq()
 	if err != nil {
@@ -285,11 +309,7 @@ func (s *Store) pendingSinceSeen(limit int) ([]ReadyJob, bool, error) {
 	}
 	// Page by (ready_seq, id): one transaction can make many jobs pending
 	// under the same seq.
-	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq
-		FROM jobs INDEXED BY jobs_ready_seq
-		WHERE status = 'pending' AND ready_seq > $seen AND ready_seq <= $top
-		AND (ready_seq > $cur_seq OR (ready_seq = $cur_seq AND id > $cur_id))
-		ORDER BY ready_seq, id LIMIT $limit`)
+	stmt := s.conn.Prep(pendingSinceSeenQuery)
 	defer stmt.Reset()
 	stmt.SetInt64("$seen", s.seenSeq)
 	stmt.SetInt64("$top", top)

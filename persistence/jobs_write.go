@@ -307,7 +307,7 @@ func (s *Store) staleOrRefused(f Finish) error {
 	case OutcomeFailed:
 		op, to = "fail", StatusFailed
 	case OutcomeTimeout:
-		op, to = "time out", StatusTimeout
+		op, to = "timeout", StatusTimeout
 	}
 	return &TransitionError{JobID: f.JobID, From: status, To: to, Op: op}
 }

@@ -74,7 +74,7 @@ type Store struct {
 
 // Open opens (creating if needed) the database at path, sets its pragmas,
 // verifies them, and applies the embedded migrations.
-func Open(path string, opts Options) (s *Store, err error) {
+func Open(path string, opts Options) (_ *Store, err error) {
 	opts = opts.withDefaults()
 	if path == "" {
 		return nil, fmt.Errorf("open store: empty database path")
@@ -91,7 +91,9 @@ func Open(path string, opts Options) (s *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s = &Store{path: path, opts: opts, conn: conn}
+	// s is not the named result: the returns below set that to nil, and
+	// the cleanup must still close what was opened.
+	s := &Store{path: path, opts: opts, conn: conn}
 	defer func() {
 		if err != nil {
 			_ = s.Close()

@@ -1,0 +1,36 @@
+// Package actors is gigq's actor tree: the single writer of the SQLite file,
+// the dispatcher, the scheduler and the workers, under one supervisor.
+//
+//	Supervisor "gigq" (restart policy: workers always; others 10 in 10 s)
+//	  ├─ store        single writer; group commit; watches other processes
+//	  ├─ scheduler    retry_delay timers -> JobsReady
+//	  ├─ dispatcher   ready window (priority heap) + idle workers -> claims
+//	  └─ worker-N     one attempt at a time, handler on its own goroutine
+//
+// How a job flows (messages in package messages):
+//
+//	node      --SubmitJobs-->      store       (reply after COMMIT)
+//	store     --JobsReady-->       dispatcher  (after COMMIT)
+//	worker    --WorkerIdle-->      dispatcher
+//	dispatcher--ClaimJobs-->       store       (guarded UPDATE + execution row, batched)
+//	store     --ClaimJobsReply-->  dispatcher
+//	dispatcher--RunAttempt-->      worker
+//	worker    --FinishAttempt-->   store       (fenced by execution id)
+//	store     --JobsReady / RetriesScheduled--> dispatcher / scheduler
+//
+// | Layer      | File          | Responsibility                                           |
+// |------------|---------------|----------------------------------------------------------|
+// | System     | system.go     | builds the actor system, fixed PIDs, requests from the node |
+// | Supervisor | supervisor.go | spawns the children, restart policy                      |
+// | Store      | store.go      | the only writer; group commit; replies after COMMIT      |
+// | Dispatcher | dispatcher.go | bounded ready window, idle workers, claims               |
+// | Scheduler  | scheduler.go  | timers for retries that wait for retry_delay             |
+// | Worker     | worker.go     | runs handlers off the mailbox; panics and deadlines      |
+// | Interfaces | interfaces.go | the narrow store interfaces the actors use; Handler      |
+//
+// Rules: an actor's state lives in its fields and is touched only inside
+// Receive; Receive never blocks (no Future.Result, no user code; only the
+// store writes SQLite, and the dispatcher and scheduler read it briefly);
+// long work runs on a goroutine that reports back by message. Actors that
+// hold durable state rebuild it from the database in *actor.Started.
+package actors

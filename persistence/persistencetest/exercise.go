@@ -1,0 +1,53 @@
+package persistencetest
+
+import (
+	"testing"
+
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// Exercise runs the store contract against stores made by open. open is
+// called once per test; it must return a new, empty store on its own file
+// and close it when the test ends (t.Cleanup).
+func Exercise(t *testing.T, open func(t *testing.T) *persistence.Store) {
+	t.Helper()
+	run := func(name string, test func(t *testing.T, b *bundle)) {
+		t.Helper()
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, setup(t, open))
+		})
+	}
+
+	// transitions.go
+	run("AllowedTransitions", testAllowedTransitions)
+	run("ForbiddenTransitions", testForbiddenTransitions)
+	run("StaleReports", testStaleReports)
+	run("UnknownJob", testUnknownJob)
+
+	// attempts.go
+	run("ClaimRecordsExecution", testClaimRecordsExecution)
+	run("AttemptsKeepTheirOwnErrors", testAttemptsKeepTheirOwnErrors)
+
+	// retry.go
+	run("RetryDelay", testRetryDelay)
+	run("DelayedJobsOrder", testDelayedJobsOrder)
+
+	// ready.go
+	run("ReadyJobsOrder", testReadyJobsOrder)
+	run("ReadyJobsLimitAndFunctions", testReadyJobsLimitAndFunctions)
+	run("ReadyJobsExcludes", testReadyJobsExcludes)
+
+	// batches.go
+	run("FailedCommandIsUndoneAlone", testFailedCommandIsUndoneAlone)
+	run("InsertIsAllOrNothing", testInsertIsAllOrNothing)
+	run("RollbackUndoesBatch", testRollbackUndoesBatch)
+	run("TransactionMisuse", testTransactionMisuse)
+
+	// reads.go
+	run("InsertedJobReadsBack", testInsertedJobReadsBack)
+	run("Stats", testStats)
+	run("ListJobs", testListJobs)
+	run("ClearCompleted", testClearCompleted)
+	run("ConcurrentReads", testConcurrentReads)
+}
