@@ -40,6 +40,7 @@ type dispatcher struct {
 	idle     []*actor.PID
 	isIdle   map[string]bool
 	claiming map[persistence.JobID]*actor.PID // claims in flight, with the worker reserved for each
+	reserved map[string]persistence.JobID     // worker -> the job of its claim in flight
 	busy     map[string]persistence.ExecutionID
 
 	claimed    int // successful claims, for MaxJobs
@@ -66,6 +67,7 @@ func newDispatcher(d *Deps) *dispatcher {
 		inWindow:   map[persistence.JobID]struct{}{},
 		isIdle:     map[string]bool{},
 		claiming:   map[persistence.JobID]*actor.PID{},
+		reserved:   map[string]persistence.JobID{},
 		busy:       map[string]persistence.ExecutionID{},
 		overflow:   true, // unknown until the first refill
 		functions:  fns,
@@ -90,6 +92,10 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 		d.handleWorkerIdle(ctx, msg)
 	case *messages.ClaimJobsReply:
 		d.handleClaimed(ctx, msg)
+	case *messages.SyncReply:
+		// The store committed everything the workers reported before
+		// checkDone asked: a MaxJobs run is over.
+		d.deps.OnDone()
 	case *messages.Drain:
 		d.draining = true
 		d.drainWait = append(d.drainWait, ctx.Sender())
@@ -105,6 +111,15 @@ func (d *dispatcher) handleWorkerIdle(ctx actor.Context, msg *messages.WorkerIdl
 	if w == nil {
 		return
 	}
+	// A worker announces itself when it starts and when asked
+	// (AnnounceIdle); such a report can arrive after the worker was given
+	// a job. Only a report about the attempt it runs frees it.
+	if _, ok := d.reserved[w.String()]; ok {
+		return
+	}
+	if exec, ok := d.busy[w.String()]; ok && exec != msg.ExecutionID {
+		return
+	}
 	delete(d.busy, w.String())
 	if !d.isIdle[w.String()] {
 		d.isIdle[w.String()] = true
@@ -118,6 +133,9 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 	for _, job := range msg.Claimed {
 		w := d.claiming[job.ID]
 		delete(d.claiming, job.ID)
+		if w != nil {
+			delete(d.reserved, w.String())
+		}
 		if w == nil {
 			d.log.Error().Str("job_id", string(job.ID)).Msg("claimed job has no reserved worker")
 			continue
@@ -129,6 +147,9 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 	for _, r := range msg.Refused {
 		w := d.claiming[r.Claim.JobID]
 		delete(d.claiming, r.Claim.JobID)
+		if w != nil {
+			delete(d.reserved, w.String())
+		}
 		d.log.Debug().Err(r.Err).Str("job_id", string(r.Claim.JobID)).Msg("claim refused")
 		if w != nil && !d.isIdle[w.String()] {
 			d.isIdle[w.String()] = true
@@ -165,6 +186,7 @@ func (d *dispatcher) dispatch(ctx actor.Context) {
 		exec := persistence.ExecutionID(uuid.Must(uuid.NewV7()).String())
 		claims = append(claims, persistence.Claim{JobID: j.ID, ExecutionID: exec, WorkerID: d.deps.WorkerID})
 		d.claiming[j.ID] = w
+		d.reserved[w.String()] = j.ID
 		if d.window.Len() < d.lowWater() && d.overflow {
 			d.refill()
 		}
@@ -172,7 +194,7 @@ func (d *dispatcher) dispatch(ctx actor.Context) {
 	if len(claims) > 0 {
 		ctx.Request(d.deps.store, &messages.ClaimJobs{Claims: claims})
 	}
-	d.checkDone()
+	d.checkDone(ctx)
 }
 
 func (d *dispatcher) lowWater() int { return max(1, d.deps.WindowSize/2) }
@@ -269,14 +291,16 @@ func (d *dispatcher) checkDrained(ctx actor.Context) {
 }
 
 // checkDone tells the node, once, that a MaxJobs run has nothing left to
-// do: the limit is reached or nothing is ready, and no attempt runs.
-func (d *dispatcher) checkDone() {
+// do: the limit is reached or nothing is ready, and no attempt runs. It
+// first asks the store to sync, so the last outcome is committed when the
+// node hears it (workers send FinishAttempt before WorkerIdle).
+func (d *dispatcher) checkDone(ctx actor.Context) {
 	if d.deps.MaxJobs <= 0 || d.doneSent || d.deps.OnDone == nil || len(d.claiming) > 0 || len(d.busy) > 0 {
 		return
 	}
 	if d.claimed >= d.deps.MaxJobs || (d.window.Len() == 0 && !d.overflow) {
 		d.doneSent = true
-		d.deps.OnDone()
+		ctx.Request(d.deps.store, &messages.Sync{})
 	}
 }
 

@@ -44,6 +44,8 @@ func (s *supervisor) Receive(ctx actor.Context) {
 				s.spawn(ctx, fmt.Sprintf("%s%d", workerPrefix, i), newWorkerProps(s.deps, i))
 			}
 		}
+	case *readyProbe:
+		ctx.Respond(msg) // Started ran first: the children exist
 	case *actor.Terminated:
 		s.log.Debug().Str("child", msg.Who.Id).Msg("child stopped")
 	case actor.SystemMessage, actor.AutoReceiveMessage:
@@ -58,6 +60,10 @@ func (s *supervisor) spawn(ctx actor.Context, name string, props *actor.Props) {
 		s.log.Error().Err(err).Str("child", name).Msg("spawn child")
 	}
 }
+
+// readyProbe is sent by Start to the supervisor; the reply means its
+// children are spawned and can take messages.
+type readyProbe struct{}
 
 // restartPolicy decides what happens to a child that panicked. A worker
 // that asks for a restart (its handler panicked or was abandoned at its

@@ -93,6 +93,13 @@ func Start(d Deps) (*System, error) {
 		return nil, fmt.Errorf("start actors: %w", err)
 	}
 	s.supervisor = sup
+	// The supervisor spawns its children in Started; wait for that, so the
+	// node's first request does not reach a PID that is not there yet.
+	if _, err := sys.Root.RequestFuture(sup, &readyProbe{}, 30*time.Second).Result(); err != nil {
+		_ = sys.Root.StopFuture(sup).Wait()
+		sys.Shutdown()
+		return nil, fmt.Errorf("start actors: %w", err)
+	}
 	return s, nil
 }
 

@@ -164,6 +164,7 @@ func (w *worker) handleAttemptDone(ctx actor.Context, msg *attemptDone) {
 	}
 	ctx.Send(w.deps.store, &messages.FinishAttempt{Finish: f, Function: a.job.Function, Elapsed: time.Since(a.started)})
 	if msg.panicked != "" {
+		ctx.Request(w.deps.dispatcher, &messages.WorkerIdle{ExecutionID: f.ExecutionID})
 		w.log.Warn().Str("job_id", string(a.job.ID)).Str("task", a.job.Function).Str("err", msg.panicked).Msg("handler panicked; restarting worker")
 		panic(&restartWorker{reason: "handler panicked"})
 	}
@@ -181,6 +182,7 @@ func (w *worker) handleDeadline(ctx actor.Context, msg *attemptDeadline) {
 		Finish:   persistence.Finish{JobID: a.job.ID, ExecutionID: a.job.ExecutionID, Outcome: persistence.OutcomeTimeout, Error: timeoutText(a.job.Timeout)},
 		Function: a.job.Function, Elapsed: time.Since(a.started),
 	})
+	ctx.Request(w.deps.dispatcher, &messages.WorkerIdle{ExecutionID: a.job.ExecutionID})
 	w.log.Warn().Str("job_id", string(a.job.ID)).Str("task", a.job.Function).Dur("elapsed", time.Since(a.started)).
 		Msg("attempt timed out; abandoning its handler and restarting worker")
 	panic(&restartWorker{reason: "attempt timed out"})

@@ -150,15 +150,15 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 			error = $error, updated_at = $now,
 			completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $now END,
 			retry_after = CASE WHEN attempts < max_attempts AND retry_delay > 0
-				THEN strftime('%Y-%m-%dT%H:%M:%f', $now_unix + retry_delay, 'unixepoch') || $nanos_tail
+				THEN strftime('%Y-%m-%dT%H:%M:%S', ($now_ns + CAST(round(retry_delay * 1e9) AS INTEGER)) / 1000000000, 'unixepoch')
+					|| printf('.%09dZ', ($now_ns + CAST(round(retry_delay * 1e9) AS INTEGER)) % 1000000000)
 				ELSE NULL END,
 			ready_seq = CASE WHEN attempts < max_attempts THEN $seq ELSE ready_seq END
 			WHERE id = $id AND status = 'running' AND execution_id = $exec
 			RETURNING status, attempts, max_attempts, retry_after, priority, created_at, function, name`)
 		stmt.SetText("$final", string(final))
 		stmt.SetText("$error", f.Error)
-		stmt.SetFloat("$now_unix", float64(now.UnixNano())/1e9)
-		stmt.SetText("$nanos_tail", "000000Z")
+		stmt.SetInt64("$now_ns", now.UnixNano())
 		stmt.SetInt64("$seq", seq)
 	default:
 		return Finished{}, fmt.Errorf("finish job %s: unknown outcome %d", f.JobID, f.Outcome)

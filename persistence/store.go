@@ -193,7 +193,13 @@ func (s *Store) read(ctx context.Context, fn func(conn *sqlite.Conn) error) erro
 		return fmt.Errorf("take read connection: %w", err)
 	}
 	defer s.pool.Put(conn)
-	return interpretError(fn(conn))
+	if err := fn(conn); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // the driver's error for an interrupted query says less
+		}
+		return interpretError(err)
+	}
+	return nil
 }
 
 // readySeq reads the shared ready_seq counter on the write connection.

@@ -1,0 +1,51 @@
+package gigq_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestDependencyRules checks the layering: cmd → root only; messages and
+// persistence never import actors or protoactor; actors never import the
+// root package.
+func TestDependencyRules(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not available")
+	}
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "./...").Output()
+	require.NoError(t, err)
+	const mod = "github.com/gigq-go/gigq"
+	forbidden := map[string][]string{
+		mod + "/cmd/gigq":    {mod + "/actors", mod + "/persistence", mod + "/messages", "github.com/asynkron/protoactor-go"},
+		mod + "/messages":    {mod + "/actors", mod, "github.com/asynkron/protoactor-go"},
+		mod + "/persistence": {mod + "/actors", mod + "/messages", mod, "github.com/asynkron/protoactor-go"},
+		mod + "/actors":      {mod},
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		require.NoError(t, dec.Decode(&p))
+		bad, ok := forbidden[p.ImportPath]
+		if !ok {
+			continue
+		}
+		seen++
+		for _, imp := range p.Imports {
+			for _, b := range bad {
+				if imp == b || (b != mod && strings.HasPrefix(imp, b+"/")) {
+					t.Errorf("%s imports %s, which the layering forbids", p.ImportPath, imp)
+				}
+			}
+		}
+	}
+	require.Equal(t, len(forbidden), seen, "every checked package was listed")
+}
