@@ -2,7 +2,9 @@ package gigq_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -79,7 +81,7 @@ func BenchmarkSubmitParallel(b *testing.B) {
 //
 //	go test -run '^$' -bench Burndown -benchtime 1x .
 func BenchmarkBurndown100k(b *testing.B) {
-	const jobs, workers = 100_000, 8
+	jobs, workers := burndownJobs(), 8
 	var total time.Duration
 	for range b.N {
 		b.StopTimer()
@@ -152,4 +154,12 @@ func waitBurndown(b *testing.B, n *gigq.Node, events <-chan *gigq.Event, want in
 			return
 		}
 	}
+}
+
+// burndownJobs is 100,000, or GIGQ_BENCH_JOBS for a quicker profile run.
+func burndownJobs() int {
+	if v, err := strconv.Atoi(os.Getenv("GIGQ_BENCH_JOBS")); err == nil && v > 0 {
+		return v
+	}
+	return 100_000
 }

@@ -114,15 +114,15 @@ func (d *dispatcher) handleWorkerIdle(ctx actor.Context, msg *messages.WorkerIdl
 	// A worker announces itself when it starts and when asked
 	// (AnnounceIdle); such a report can arrive after the worker was given
 	// a job. Only a report about the attempt it runs frees it.
-	if _, ok := d.reserved[w.String()]; ok {
+	if _, ok := d.reserved[w.Id]; ok {
 		return
 	}
-	if exec, ok := d.busy[w.String()]; ok && exec != msg.ExecutionID {
+	if exec, ok := d.busy[w.Id]; ok && exec != msg.ExecutionID {
 		return
 	}
-	delete(d.busy, w.String())
-	if !d.isIdle[w.String()] {
-		d.isIdle[w.String()] = true
+	delete(d.busy, w.Id)
+	if !d.isIdle[w.Id] {
+		d.isIdle[w.Id] = true
 		d.idle = append(d.idle, w)
 	}
 	d.dispatch(ctx)
@@ -134,25 +134,25 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 		w := d.claiming[job.ID]
 		delete(d.claiming, job.ID)
 		if w != nil {
-			delete(d.reserved, w.String())
+			delete(d.reserved, w.Id)
 		}
 		if w == nil {
 			d.log.Error().Str("job_id", string(job.ID)).Msg("claimed job has no reserved worker")
 			continue
 		}
 		d.claimed++
-		d.busy[w.String()] = job.ExecutionID
+		d.busy[w.Id] = job.ExecutionID
 		ctx.Send(w, &messages.RunAttempt{Job: job})
 	}
 	for _, r := range msg.Refused {
 		w := d.claiming[r.Claim.JobID]
 		delete(d.claiming, r.Claim.JobID)
 		if w != nil {
-			delete(d.reserved, w.String())
+			delete(d.reserved, w.Id)
 		}
 		d.log.Debug().Err(r.Err).Str("job_id", string(r.Claim.JobID)).Msg("claim refused")
-		if w != nil && !d.isIdle[w.String()] {
-			d.isIdle[w.String()] = true
+		if w != nil && !d.isIdle[w.Id] {
+			d.isIdle[w.Id] = true
 			d.idle = append(d.idle, w)
 		}
 	}
@@ -182,11 +182,11 @@ func (d *dispatcher) dispatch(ctx actor.Context) {
 		}
 		w := d.idle[len(d.idle)-1]
 		d.idle = d.idle[:len(d.idle)-1]
-		delete(d.isIdle, w.String())
+		delete(d.isIdle, w.Id)
 		exec := persistence.ExecutionID(uuid.Must(uuid.NewV7()).String())
 		claims = append(claims, persistence.Claim{JobID: j.ID, ExecutionID: exec, WorkerID: d.deps.WorkerID})
 		d.claiming[j.ID] = w
-		d.reserved[w.String()] = j.ID
+		d.reserved[w.Id] = j.ID
 		if d.window.Len() < d.lowWater() && d.overflow {
 			d.refill()
 		}

@@ -30,6 +30,8 @@ type store struct {
 	log         zerolog.Logger
 	batch       []pendingCmd
 	flushQueued bool
+	safe        bool // apply each command in its own savepoint
+	hardErr     bool // a command failed for a reason other than a refusal
 	stats       messages.BatchStats
 	watch       *time.Timer
 }
@@ -104,27 +106,30 @@ type effects struct {
 }
 
 // flush applies the batch in one transaction, commits, then answers.
+//
+// Commands run without savepoints: a refused change (wrong state, stale
+// report, unknown job) writes nothing, so it needs none, and a savepoint
+// per command costs a copy of every page it touches. If a command fails
+// for another reason (a constraint, I/O), the transaction is rolled back
+// and the batch is applied again with a savepoint around each command, so
+// the failure stays with its own command.
 func (s *store) flush(ctx actor.Context) {
 	if len(s.batch) == 0 {
 		return
 	}
 	batch := s.batch
 	s.batch = nil
-	replies := make([]any, len(batch))
-	var fx effects
-	err := s.deps.Store.Begin()
-	if err == nil {
-		for i, c := range batch {
-			replies[i] = s.apply(c.msg, &fx)
-		}
-		err = s.deps.Store.Commit()
+	replies, fx, err := s.applyBatch(batch, false)
+	if err == nil && s.hardErr {
+		_ = s.deps.Store.Rollback()
+		replies, fx, err = s.applyBatch(batch, true)
 	}
 	if err != nil {
 		s.log.Error().Err(err).Int("batch_size", len(batch)).Msg("batch not committed")
 		for i, c := range batch {
 			replies[i] = failedReply(c.msg, err)
 		}
-		fx = effects{}
+		fx = &effects{}
 	} else {
 		s.stats.Commits++
 		s.stats.Commands += int64(len(batch))
@@ -135,7 +140,40 @@ func (s *store) flush(ctx actor.Context) {
 			ctx.Send(c.sender, replies[i])
 		}
 	}
-	s.announce(ctx, &fx)
+	s.announce(ctx, fx)
+}
+
+// applyBatch runs the batch in one transaction. Without safe, it stops at
+// the first command that fails for a reason other than a refusal, leaving
+// s.hardErr set and the transaction open for the caller to roll back;
+// otherwise it commits.
+func (s *store) applyBatch(batch []pendingCmd, safe bool) ([]any, *effects, error) {
+	replies := make([]any, len(batch))
+	fx := &effects{}
+	s.safe, s.hardErr = safe, false
+	if err := s.deps.Store.Begin(); err != nil {
+		return replies, fx, err
+	}
+	for i, c := range batch {
+		replies[i] = s.apply(c.msg, fx)
+		if s.hardErr && !safe {
+			return replies, fx, nil
+		}
+	}
+	return replies, fx, s.deps.Store.Commit()
+}
+
+// do runs one change: inside a savepoint in safe mode, else directly,
+// noting an error that is not a refusal.
+func (s *store) do(fn func() error) error {
+	if s.safe {
+		return s.deps.Store.Do(fn)
+	}
+	err := fn()
+	if err != nil && !persistence.IsRefusal(err) {
+		s.hardErr = true
+	}
+	return err
 }
 
 // apply runs one command inside the open transaction and returns its reply
@@ -145,7 +183,7 @@ func (s *store) apply(msg any, fx *effects) any {
 	now := s.deps.Now()
 	switch m := msg.(type) {
 	case *messages.SubmitJobs:
-		err := st.Do(func() error { return st.InsertJobs(m.Jobs, now) })
+		err := s.do(func() error { return st.InsertJobs(m.Jobs, now) })
 		if err == nil {
 			for _, j := range m.Jobs {
 				fx.ready = append(fx.ready, persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now})
@@ -158,7 +196,7 @@ func (s *store) apply(msg any, fx *effects) any {
 		r := &messages.ClaimJobsReply{}
 		for _, c := range m.Claims {
 			var job *persistence.Job
-			err := st.Do(func() (err error) { job, err = st.Claim(c); return err })
+			err := s.do(func() (err error) { job, err = st.Claim(c); return err })
 			if err != nil {
 				r.Refused = append(r.Refused, messages.ClaimRefused{Claim: c, Err: err})
 				continue
@@ -171,7 +209,7 @@ func (s *store) apply(msg any, fx *effects) any {
 		return r
 	case *messages.FinishAttempt:
 		var out persistence.Finished
-		err := st.Do(func() (err error) { out, err = st.Finish(m.Finish); return err })
+		err := s.do(func() (err error) { out, err = st.Finish(m.Finish); return err })
 		if err != nil {
 			var stale *persistence.StaleExecutionError
 			if errors.As(err, &stale) {
@@ -213,7 +251,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	st := s.deps.Store
 	switch m.Op {
 	case messages.OpCancel:
-		if err := st.Do(func() error { return st.Cancel(m.JobID) }); err != nil {
+		if err := s.do(func() error { return st.Cancel(m.JobID) }); err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: m.JobID,
@@ -221,7 +259,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 		return &messages.ChangeJobsReply{Count: 1}
 	case messages.OpRequeue:
 		var r persistence.ReadyJob
-		if err := st.Do(func() (err error) { r, err = st.Requeue(m.JobID); return err }); err != nil {
+		if err := s.do(func() (err error) { r, err = st.Requeue(m.JobID); return err }); err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
 		fx.ready = append(fx.ready, r)
@@ -230,7 +268,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 		return &messages.ChangeJobsReply{Count: 1}
 	case messages.OpClearCompleted:
 		var n int
-		err := st.Do(func() (err error) { n, err = st.ClearCompleted(m.Before); return err })
+		err := s.do(func() (err error) { n, err = st.ClearCompleted(m.Before); return err })
 		return &messages.ChangeJobsReply{Count: n, Err: err}
 	}
 	return &messages.ChangeJobsReply{Err: fmt.Errorf("unknown change %d", m.Op)}

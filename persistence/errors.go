@@ -59,3 +59,11 @@ func interpretError(err error) error {
 	}
 	return err
 }
+
+// IsRefusal reports whether err is a refused change that wrote nothing to
+// the job (a wrong state, a stale report, an unknown job, a retry not due).
+func IsRefusal(err error) bool {
+	var stale *StaleExecutionError
+	return errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrNotFound) ||
+		errors.Is(err, ErrNotDue) || errors.As(err, &stale)
+}

@@ -63,21 +63,28 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 	nowText := formatTime(now)
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $worker,
 		started_at = $now, updated_at = $now, execution_id = $exec, retry_after = NULL
-		WHERE id = $id AND status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)
-		RETURNING name, function, params, priority, max_attempts, timeout, retry_delay, description,
-		attempts, created_at`)
+		WHERE id = $id AND +status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)`)
 	stmt.SetText("$worker", c.WorkerID)
 	stmt.SetText("$now", nowText)
 	stmt.SetText("$exec", string(c.ExecutionID))
 	stmt.SetText("$id", string(c.JobID))
-	ok, err := stmt.Step()
+	_, err := stmt.Step()
+	stmt.Reset()
 	if err != nil {
-		stmt.Reset()
 		return nil, fmt.Errorf("claim job %s: %w", c.JobID, interpretError(err))
 	}
-	if !ok {
-		stmt.Reset()
+	if s.conn.Changes() == 0 {
 		return nil, s.refusal(c.JobID, "claim", StatusRunning)
+	}
+	// Read back what the worker needs. (Not UPDATE ... RETURNING: SQLite
+	// runs a RETURNING statement in two passes with a statement journal,
+	// which copies every page it touches; this read hits cached pages.)
+	stmt = s.conn.Prep(`SELECT name, function, params, priority, max_attempts, timeout, retry_delay, description,
+		attempts, created_at FROM jobs WHERE id = $id`)
+	stmt.SetText("$id", string(c.JobID))
+	if ok, err := stmt.Step(); err != nil || !ok {
+		stmt.Reset()
+		return nil, fmt.Errorf("read claimed job %s: %w", c.JobID, errOr(interpretError(err), ErrNotFound))
 	}
 	j := &Job{
 		ID:          c.JobID,
@@ -97,11 +104,7 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 		UpdatedAt:   now.UTC(),
 		ExecutionID: c.ExecutionID,
 	}
-	_, err = stmt.Step() // finish the statement
 	stmt.Reset()
-	if err != nil {
-		return nil, fmt.Errorf("claim job %s: %w", c.JobID, interpretError(err))
-	}
 	ins := s.conn.Prep(`INSERT INTO job_executions (id, job_id, worker_id, status, started_at)
 		VALUES ($id, $job, $worker, 'running', $now)`)
 	ins.SetText("$id", string(c.ExecutionID))
@@ -132,8 +135,7 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 	case OutcomeCompleted:
 		stmt = s.conn.Prep(`UPDATE jobs SET status = 'completed', result = $result, error = NULL,
 			completed_at = $now, updated_at = $now
-			WHERE id = $id AND status = 'running' AND execution_id = $exec
-			RETURNING status, attempts, max_attempts, retry_after, priority, created_at, function, name`)
+			WHERE id = $id AND +status = 'running' AND execution_id = $exec`)
 		stmt.SetText("$result", string(orNull(f.Result)))
 	case OutcomeFailed, OutcomeTimeout:
 		final := StatusFailed
@@ -154,8 +156,7 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 					|| printf('.%09dZ', ($now_ns + CAST(round(retry_delay * 1e9) AS INTEGER)) % 1000000000)
 				ELSE NULL END,
 			ready_seq = CASE WHEN attempts < max_attempts THEN $seq ELSE ready_seq END
-			WHERE id = $id AND status = 'running' AND execution_id = $exec
-			RETURNING status, attempts, max_attempts, retry_after, priority, created_at, function, name`)
+			WHERE id = $id AND +status = 'running' AND execution_id = $exec`)
 		stmt.SetText("$final", string(final))
 		stmt.SetText("$error", f.Error)
 		stmt.SetInt64("$now_ns", now.UnixNano())
@@ -166,14 +167,20 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 	stmt.SetText("$now", nowText)
 	stmt.SetText("$id", string(f.JobID))
 	stmt.SetText("$exec", string(f.ExecutionID))
-	ok, err := stmt.Step()
+	_, err := stmt.Step()
+	stmt.Reset()
 	if err != nil {
-		stmt.Reset()
 		return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, interpretError(err))
 	}
-	if !ok {
-		stmt.Reset()
+	if s.conn.Changes() == 0 {
 		return Finished{}, s.staleOrRefused(f)
+	}
+	stmt = s.conn.Prep(`SELECT status, attempts, max_attempts, coalesce(retry_after, ''), priority, created_at, function, name
+		FROM jobs WHERE id = $id`)
+	stmt.SetText("$id", string(f.JobID))
+	if ok, err := stmt.Step(); err != nil || !ok {
+		stmt.Reset()
+		return Finished{}, fmt.Errorf("read finished job %s: %w", f.JobID, errOr(interpretError(err), ErrNotFound))
 	}
 	out := Finished{
 		Status:      Status(stmt.ColumnText(0)),
@@ -188,11 +195,7 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 			Function:   stmt.ColumnText(6),
 		},
 	}
-	_, err = stmt.Step()
 	stmt.Reset()
-	if err != nil {
-		return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, interpretError(err))
-	}
 	upd := s.conn.Prep(`UPDATE job_executions SET status = $status, completed_at = $now, result = $result, error = $error
 		WHERE id = $exec`)
 	upd.SetText("$status", string(execStatus))
@@ -217,7 +220,7 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 func (s *Store) Cancel(id JobID) error {
 	now := formatTime(s.opts.Now())
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', completed_at = $now, updated_at = $now, retry_after = NULL
-		WHERE id = $id AND status = 'pending'`)
+		WHERE id = $id AND +status = 'pending'`)
 	stmt.SetText("$now", now)
 	stmt.SetText("$id", string(id))
 	_, err := stmt.Step()
@@ -240,7 +243,7 @@ func (s *Store) Requeue(id JobID) (ReadyJob, error) {
 	}
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, result = NULL,
 		completed_at = NULL, retry_after = NULL, updated_at = $now, ready_seq = $seq
-		WHERE id = $id AND status IN ('failed', 'timeout', 'cancelled')
+		WHERE id = $id AND +status IN ('failed', 'timeout', 'cancelled')
 		RETURNING priority, created_at, function`)
 	stmt.SetText("$now", formatTime(s.opts.Now()))
 	stmt.SetInt64("$seq", seq)
@@ -334,4 +337,12 @@ func orNull(b json.RawMessage) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
+}
+
+// errOr returns err, or fallback when err is nil.
+func errOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }
