@@ -126,6 +126,9 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 		Attempts: w.Attempts, Result: w.Result, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 		Executions: w.Executions,
 	}
+	if string(j.Result) == "null" {
+		j.Result = nil
+	}
 	if w.Error != nil {
 		j.Error = *w.Error
 	}

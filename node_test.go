@@ -842,3 +842,22 @@ func TestUnregisteredTaskStaysPending(t *testing.T) {
 	require.Equal(t, gigq.StatusPending, j.Status)
 	require.Empty(t, j.Executions)
 }
+
+// TestOpenCloseRepeatedly starts and stops a node with many workers again
+// and again: actors must not message siblings whose mailbox is not ready
+// (protoactor registers a PID before its mailbox is set up), and every
+// start must leave a working node.
+func TestOpenCloseRepeatedly(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	noop := gigq.NewTask("noop", func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil })
+	for i := range 40 {
+		n := openNode(t, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: 8})
+		if i%10 == 0 {
+			id, err := n.Submit(context.Background(), "noop", nil, nil)
+			require.NoError(t, err)
+			require.Equal(t, gigq.StatusCompleted, waitJob(t, n, id).Status)
+		}
+		closeNode(t, n)
+	}
+}

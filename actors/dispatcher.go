@@ -26,8 +26,8 @@ import (
 // from the ready index once the window runs low. It never polls.
 //
 // State: the window, the workers (idle, reserved for a claim, busy), the
-// claims in flight. On restart it refills from the database and asks the
-// workers to announce themselves again.
+// claims in flight. On NodeStarted (at start, and after a restart) it
+// refills from the database and asks the workers to announce themselves.
 type dispatcher struct {
 	deps *Deps
 	log  zerolog.Logger
@@ -77,7 +77,7 @@ func newDispatcher(d *Deps) *dispatcher {
 
 func (d *dispatcher) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *actor.Started:
+	case *messages.NodeStarted:
 		for _, w := range d.deps.workers {
 			ctx.Send(w, &messages.AnnounceIdle{})
 		}

@@ -17,8 +17,9 @@ import (
 // not passed. It keeps them in a min-heap by due time with one timer armed
 // for the earliest, and hands due jobs to the dispatcher. Nothing polls.
 //
-// State: the heap and the armed timer. On (re)start it reloads the waiting
-// retries from the database, so a restart loses nothing.
+// State: the heap and the armed timer. On NodeStarted (at start and after a
+// restart) it reloads the waiting retries from the database, so a restart
+// loses nothing.
 type scheduler struct {
 	deps  *Deps
 	log   zerolog.Logger
@@ -38,8 +39,8 @@ func newSchedulerProps(d *Deps) *actor.Props {
 
 func (s *scheduler) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *actor.Started:
-		s.handleStarted(ctx)
+	case *messages.NodeStarted:
+		s.handleNodeStarted(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		s.disarm()
 	case *messages.RetriesScheduled:
@@ -56,7 +57,9 @@ func (s *scheduler) Receive(ctx actor.Context) {
 	}
 }
 
-func (s *scheduler) handleStarted(ctx actor.Context) {
+func (s *scheduler) handleNodeStarted(ctx actor.Context) {
+	s.disarm()
+	s.due = s.due[:0]
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	jobs, err := s.deps.Reader.DelayedJobs(c, maxDelayedLoad)

@@ -64,6 +64,8 @@ func (s *store) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		_ = s.deps.Store.Rollback() // a transaction a failed incarnation left open
+	case *messages.NodeStarted:
+		s.stopWatch()
 		s.armWatch(ctx)
 	case *actor.Stopping:
 		s.flush(ctx)

@@ -2,10 +2,13 @@ package actors
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+
+	"github.com/gigq-go/gigq/messages"
 )
 
 // supervisor is the root of a node's actor tree. It spawns the store, the
@@ -42,6 +45,14 @@ func (s *supervisor) Receive(ctx actor.Context) {
 			s.spawn(ctx, dispatcherName, newDispatcherProps(s.deps))
 			for i := range s.deps.Workers {
 				s.spawn(ctx, fmt.Sprintf("%s%d", workerPrefix, i), newWorkerProps(s.deps, i))
+			}
+		}
+		// Every child exists now; only from here may they message each
+		// other. (Workers are spawned last and only message the
+		// dispatcher, which exists before them.)
+		for _, pid := range []*actor.PID{s.deps.store, s.deps.scheduler, s.deps.dispatcher} {
+			if pid != nil {
+				ctx.Send(pid, &messages.NodeStarted{})
 			}
 		}
 	case *readyProbe:
@@ -93,4 +104,9 @@ func (p *restartPolicy) HandleFailure(sys *actor.ActorSystem, sup actor.Supervis
 	}
 	p.log.Error().Str("child", child.Id).Str("err", fmt.Sprint(reason)).Msg("actor failed; restarting")
 	p.other.HandleFailure(sys, sup, child, rs, reason, message)
+	// The new incarnation gets Started first (a system message), then this:
+	// its siblings exist, so it may rebuild its state and talk to them.
+	if !strings.HasPrefix(child.Id, supervisorName+"/"+workerPrefix) {
+		sys.Root.Send(child, &messages.NodeStarted{})
+	}
 }

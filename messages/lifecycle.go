@@ -28,6 +28,12 @@ type BatchStats struct {
 	MaxBatch int64
 }
 
+// NodeStarted is sent by the supervisor to the store, the dispatcher and
+// the scheduler once every actor of the node exists, and again to one of
+// them after it was restarted. They message their siblings only from then
+// on: a PID can be registered before its mailbox is ready. No reply.
+type NodeStarted struct{}
+
 // AnnounceIdle is sent by the dispatcher to every worker when it (re)starts.
 // A worker with nothing to run answers with WorkerIdle; a busy one does when
 // its attempt ends.

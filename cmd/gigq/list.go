@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gigq-go/gigq"
+)
+
+func (a *app) listCmd() *cobra.Command {
+	var (
+		status string
+		limit  int
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List jobs, newest first",
+		Long: `List jobs, newest first, optionally only those in one state. With --json,
+print a JSON list of job objects (without their executions).`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: runtimeE(func(cmd *cobra.Command, _ []string) (err error) {
+			st, err := parseStatus(status)
+			if err != nil {
+				return err
+			}
+			if limit < 1 {
+				return usageErrorf("invalid --limit %d: must be at least 1", limit)
+			}
+			ctx := cmd.Context()
+			n, err := a.openClient(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeNode(ctx, n, &err)
+			jobs, err := n.List(ctx, &gigq.ListParams{Status: st, Limit: limit})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), jobs)
+			}
+			out := cmd.OutOrStdout()
+			if len(jobs) == 0 {
+				if st != "" {
+					_, err = fmt.Fprintf(out, "No %s jobs.\n", st)
+				} else {
+					_, err = fmt.Fprintln(out, "No jobs.")
+				}
+				return err
+			}
+			tw := newTable(out)
+			fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tPRIORITY\tCREATED\tUPDATED")
+			for _, j := range jobs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Name, j.Status, j.Priority,
+					fmtTime(j.CreatedAt), fmtTime(j.UpdatedAt))
+			}
+			return tw.Flush()
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&status, "status", "", "only jobs in this state: "+statusNames())
+	f.IntVar(&limit, "limit", 100, "at most this many jobs")
+	f.BoolVar(&asJSON, "json", false, "print a JSON list of jobs")
+	return cmd
+}
+
+// parseStatus checks a --status value; empty means every state.
+func parseStatus(s string) (gigq.Status, error) {
+	if s == "" {
+		return "", nil
+	}
+	st := gigq.Status(s)
+	if !slices.Contains(gigq.Statuses(), st) {
+		return "", fmt.Errorf("unknown status %q: valid statuses are %s", s, statusNames())
+	}
+	return st, nil
+}
+
+// statusNames lists the job states, comma-separated.
+func statusNames() string {
+	names := make([]string, 0, 6)
+	for _, s := range gigq.Statuses() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}

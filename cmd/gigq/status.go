@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gigq-go/gigq"
+)
+
+func (a *app) statusCmd() *cobra.Command {
+	var showParams, showResult, showExecutions, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status ID",
+		Short: "Show a job",
+		Long: `Show a job: its definition, its state and, with the flags, its params,
+its result and its attempts. With --json, print the job as one JSON object
+with its executions (the attempts, oldest first).`,
+		Args: exactArgs(1, "exactly one argument, the job id"),
+		RunE: runtimeE(func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			n, err := a.openClient(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeNode(ctx, n, &err)
+			job, err := n.Status(ctx, gigq.JobID(args[0]))
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), job)
+			}
+			return printJob(cmd.OutOrStdout(), job, showParams, showResult, showExecutions)
+		}),
+	}
+	f := cmd.Flags()
+	f.BoolVar(&showParams, "show-params", false, "show the job's params")
+	f.BoolVar(&showResult, "show-result", false, "show the job's result")
+	f.BoolVar(&showExecutions, "show-executions", false, "show every attempt")
+	f.BoolVar(&asJSON, "json", false, "print the job as JSON, with its executions")
+	return cmd
+}
+
+// printJob writes the human form of a job.
+func printJob(w io.Writer, j *gigq.Job, params, result, executions bool) error {
+	var b strings.Builder
+	tw := newTable(&b)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("Job ID", string(j.ID))
+	row("Name", j.Name)
+	row("Function", j.Function)
+	row("Status", string(j.Status))
+	row("Priority", fmt.Sprint(j.Priority))
+	row("Attempts", fmt.Sprintf("%d/%d", j.Attempts, j.MaxAttempts))
+	row("Timeout", fmtSeconds(j.Timeout))
+	row("Retry delay", fmtSeconds(j.RetryDelay))
+	if j.Description != "" {
+		row("Description", j.Description)
+	}
+	row("Created", fmtTime(j.CreatedAt))
+	row("Updated", fmtTime(j.UpdatedAt))
+	row("Started", fmtTime(j.StartedAt))
+	row("Completed", fmtTime(j.CompletedAt))
+	row("Worker", orDash(j.WorkerID))
+	row("Error", orDash(firstLine(j.Error)))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if params {
+		fmt.Fprintf(&b, "\nParams:\n  %s\n", indentJSON(j.Params, "  "))
+	}
+	if result {
+		fmt.Fprintf(&b, "\nResult:\n  %s\n", indentJSON(j.Result, "  "))
+	}
+	if executions {
+		fmt.Fprintf(&b, "\nExecutions (%d):\n", len(j.Executions))
+		for i, e := range j.Executions {
+			fmt.Fprintf(&b, "  %d. %s  %s  worker %s\n", i+1, e.ID, e.Status, orDash(e.WorkerID))
+			completed := "-"
+			if e.CompletedAt != nil {
+				completed = fmt.Sprintf("%s (%s)", fmtTime(*e.CompletedAt), fmtElapsed(e.CompletedAt.Sub(e.StartedAt)))
+			}
+			fmt.Fprintf(&b, "     started %s, ended %s\n", fmtTime(e.StartedAt), completed)
+			if len(e.Result) > 0 {
+				fmt.Fprintf(&b, "     result: %s\n", e.Result)
+			}
+			if e.Error != nil {
+				fmt.Fprintf(&b, "     error: %s\n", strings.ReplaceAll(*e.Error, "\n", "\n            "))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// firstLine returns the first line of s, marked when more follow (a panic
+// stack): the whole text is in --show-executions and --json.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " [...]"
+	}
+	return s
+}
