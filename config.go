@@ -43,6 +43,13 @@ type Config struct {
 	// closed when they have finished, or when nothing is ready. Default 0:
 	// no limit. (gigq worker --once uses 1.)
 	MaxJobs int
+	// Events, when set, receives every job event this node commits from
+	// the moment it opens, before any job is claimed (Subscribe can only
+	// start after Open returns, when the first jobs may already have
+	// started). Sends never block: give the channel a buffer, and drain
+	// it. Close does not close it; once Close has returned nothing more is
+	// sent, and the channel may be closed by its owner.
+	Events chan<- *Event
 	// Logger receives structured logs. Default: none.
 	Logger *zerolog.Logger
 }

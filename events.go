@@ -33,6 +33,7 @@ type hub struct {
 	mu     sync.Mutex
 	next   int
 	subs   map[int]*subscription
+	owned  []chan<- *Event // Config.Events: not closed by the hub
 	closed bool
 }
 
@@ -42,6 +43,14 @@ type subscription struct {
 }
 
 func newHub() *hub { return &hub{subs: map[int]*subscription{}} }
+
+// attach adds a channel owned by the caller: it receives every event with
+// non-blocking sends, and the hub never closes it.
+func (h *hub) attach(ch chan<- *Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.owned = append(h.owned, ch)
+}
 
 func (h *hub) subscribe(kinds []EventKind) (<-chan *Event, func()) {
 	s := &subscription{ch: make(chan *Event, subscriberBuffer)}
@@ -77,6 +86,12 @@ func (h *hub) publish(events []*messages.JobEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, e := range events {
+		for _, ch := range h.owned {
+			select {
+			case ch <- e:
+			default:
+			}
+		}
 		for _, s := range h.subs {
 			if s.kinds != nil && !s.kinds[e.Kind] {
 				continue
@@ -94,6 +109,7 @@ func (h *hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
+	h.owned = nil
 	for id, s := range h.subs {
 		close(s.ch)
 		delete(h.subs, id)

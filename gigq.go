@@ -56,6 +56,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	n := &Node{cfg: cfg, log: log, store: store, hub: newHub(), baseCancel: cancel, done: make(chan struct{})}
+	if cfg.Events != nil {
+		n.hub.attach(cfg.Events)
+	}
 	workers := cfg.Workers
 	if cfg.ClientOnly {
 		workers = 0

@@ -861,3 +861,32 @@ func TestOpenCloseRepeatedly(t *testing.T) {
 		closeNode(t, n)
 	}
 }
+
+// TestConfigEvents: Config.Events sees the start of jobs that were queued
+// before Open, which a Subscribe after Open can miss.
+func TestConfigEvents(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	noop := gigq.NewTask("noop", func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil })
+	c := openNode(t, gigq.Config{Path: path, ClientOnly: true})
+	id, err := c.Submit(context.Background(), "noop", nil, nil)
+	require.NoError(t, err)
+	closeNode(t, c)
+
+	events := make(chan *gigq.Event, 64)
+	n := openNode(t, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: 1, Events: events})
+	var kinds []gigq.EventKind
+	timeout := time.After(10 * time.Second)
+	for len(kinds) < 2 {
+		select {
+		case e := <-events:
+			require.Equal(t, id, e.JobID)
+			kinds = append(kinds, e.Kind)
+		case <-timeout:
+			t.Fatalf("events so far: %v", kinds)
+		}
+	}
+	require.Equal(t, []gigq.EventKind{gigq.EventStarted, gigq.EventCompleted}, kinds)
+	closeNode(t, n)
+	close(events) // Close sends nothing more, so the owner may close it
+}

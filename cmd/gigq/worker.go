@@ -34,13 +34,10 @@ With --once, run at most one job and exit (0 also when none was ready).`,
 			if once {
 				cfg.MaxJobs = 1
 			}
-			ctx := cmd.Context()
-			n, err := gigq.Open(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			// Subscribe at once: the node starts claiming during Open.
-			events, unsubscribe := n.Subscribe()
+			// Events from the start: the node claims its first jobs during
+			// Open, before a Subscribe could be made.
+			events := make(chan *gigq.Event, 4096)
+			cfg.Events = events
 			logged := make(chan struct{})
 			go func() {
 				defer close(logged)
@@ -49,10 +46,15 @@ With --once, run at most one job and exit (0 also when none was ready).`,
 				}
 			}()
 			defer func() {
-				closeNode(ctx, n, &err)
-				unsubscribe()
+				close(events) // after Close: nothing more is sent
 				<-logged
 			}()
+			ctx := cmd.Context()
+			n, err := gigq.Open(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeNode(ctx, n, &err)
 			select {
 			case <-n.Done(): // only with --once
 			case <-ctx.Done():
