@@ -126,21 +126,21 @@ func (w *worker) handleRunAttempt(ctx actor.Context, msg *messages.RunAttempt) {
 	}
 	w.log.Debug().Str("job_id", string(job.ID)).Str("task", job.Function).Int("attempt", job.Attempts).Msg("attempt started")
 	go func() {
-		res, err, panicked := runHandler(hctx, h, job)
+		res, panicked, err := runHandler(hctx, h, job)
 		root.Send(self, &attemptDone{exec: job.ExecutionID, result: res, err: err, panicked: panicked,
 			timedOut: errors.Is(hctx.Err(), context.DeadlineExceeded)})
 	}()
 }
 
 // runHandler calls the handler and turns a panic into a value.
-func runHandler(ctx context.Context, h Handler, job *persistence.Job) (res json.RawMessage, err error, panicked string) {
+func runHandler(ctx context.Context, h Handler, job *persistence.Job) (res json.RawMessage, panicked string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			panicked = fmt.Sprintf("panic: %v\n\n%s", r, debug.Stack())
 		}
 	}()
 	res, err = h(ctx, job)
-	return res, err, ""
+	return res, "", err
 }
 
 func (w *worker) handleAttemptDone(ctx actor.Context, msg *attemptDone) {
