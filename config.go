@@ -43,6 +43,9 @@ type Config struct {
 	// closed when they have finished, or when nothing is ready. Default 0:
 	// no limit. (gigq worker --once uses 1.)
 	MaxJobs int
+	// MaxParamsBytes is the largest params a job may have, in bytes of
+	// JSON; a bigger submit is refused. Default 1 MiB; -1 disables.
+	MaxParamsBytes int
 	// Events, when set, receives every job event this node commits from
 	// the moment it opens, before any job is claimed (Subscribe can only
 	// start after Open returns, when the first jobs may already have
@@ -53,6 +56,9 @@ type Config struct {
 	// Logger receives structured logs. Default: none.
 	Logger *zerolog.Logger
 }
+
+// DefaultMaxParamsBytes is Config.MaxParamsBytes's default: 1 MiB.
+const DefaultMaxParamsBytes = 1 << 20
 
 func (c Config) withDefaults() Config {
 	if c.Path == "" {
@@ -77,6 +83,9 @@ func (c Config) withDefaults() Config {
 	if c.WindowSize == 0 {
 		c.WindowSize = 512
 	}
+	if c.MaxParamsBytes == 0 {
+		c.MaxParamsBytes = DefaultMaxParamsBytes
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -95,6 +104,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("gigq: WindowSize must be at least 1 (got %d)", c.WindowSize)
 	case c.ShutdownTimeout < 0:
 		return fmt.Errorf("gigq: ShutdownTimeout must not be negative (got %s)", c.ShutdownTimeout)
+	case c.MaxParamsBytes < -1:
+		return fmt.Errorf("gigq: MaxParamsBytes must be positive, or -1 for no limit (got %d)", c.MaxParamsBytes)
 	case c.MaxJobs < 0:
 		return fmt.Errorf("gigq: MaxJobs must not be negative (got %d)", c.MaxJobs)
 	}

@@ -163,6 +163,10 @@ func (n *Node) Submit(ctx context.Context, function string, params any, opts *Su
 	if err != nil {
 		return "", err
 	}
+	if limit := n.cfg.MaxParamsBytes; limit > 0 && len(job.Params) > limit {
+		return "", fmt.Errorf("gigq: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes): store large data elsewhere and pass a reference",
+			len(job.Params), limit)
+	}
 	if err := n.sys.Submit(ctx, []persistence.NewJob{job}); err != nil {
 		return "", fmt.Errorf("gigq: submit %s: %w", function, err)
 	}

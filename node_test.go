@@ -890,3 +890,22 @@ func TestConfigEvents(t *testing.T) {
 	closeNode(t, n)
 	close(events) // Close sends nothing more, so the owner may close it
 }
+
+// TestParamsSizeLimit: params over Config.MaxParamsBytes are refused at
+// submit with the limit named, and nothing is written.
+func TestParamsSizeLimit(t *testing.T) {
+	t.Parallel()
+	n := openNode(t, gigq.Config{Path: dbPath(t), ClientOnly: true, MaxParamsBytes: 64})
+	defer closeNode(t, n)
+	ctx := context.Background()
+	_, err := n.Submit(ctx, "noop", map[string]string{"blob": strings.Repeat("x", 100)}, nil)
+	require.ErrorContains(t, err, "over the limit of 64 bytes")
+	_, err = n.Submit(ctx, "noop", map[string]string{"small": "ok"}, nil)
+	require.NoError(t, err)
+	st, err := n.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Total)
+
+	_, err = gigq.Open(ctx, gigq.Config{Path: dbPath(t), MaxParamsBytes: -2})
+	require.ErrorContains(t, err, "MaxParamsBytes")
+}
