@@ -89,6 +89,9 @@ func Open(path string, opts Options) (_ *Store, err error) {
 	}
 	conn, err := sqlite.OpenConn(path, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL)
 	if err != nil {
+		if sqlite.ErrCode(err).ToPrimary() == sqlite.ResultNotADB {
+			return nil, fmt.Errorf("open store %s: the file is not a SQLite database (it was left untouched): check the path", path)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// s is not the named result: the returns below set that to nil, and
