@@ -909,3 +909,18 @@ func TestParamsSizeLimit(t *testing.T) {
 	_, err = gigq.Open(ctx, gigq.Config{Path: dbPath(t), MaxParamsBytes: -2})
 	require.ErrorContains(t, err, "MaxParamsBytes")
 }
+
+// TestUnencodableResult: a result that cannot be encoded as JSON fails the
+// attempt with an error that says so; the node keeps working.
+func TestUnencodableResult(t *testing.T) {
+	t.Parallel()
+	bad := gigq.NewTask("bad_result", func(context.Context, struct{}) (chan int, error) { return make(chan int), nil })
+	n := openNode(t, gigq.Config{Path: dbPath(t), Registry: gigq.NewRegistry().MustAdd(bad), Workers: 1})
+	defer closeNode(t, n)
+	id, err := bad.Submit(context.Background(), n, struct{}{}, &gigq.SubmitOpts{MaxAttempts: 1})
+	require.NoError(t, err)
+	j := waitJob(t, n, id)
+	require.Equal(t, gigq.StatusFailed, j.Status)
+	require.Contains(t, j.Error, "encode result of job")
+	require.Contains(t, j.Error, "unsupported type")
+}
