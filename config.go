@@ -46,6 +46,10 @@ type Config struct {
 	// MaxParamsBytes is the largest params a job may have, in bytes of
 	// JSON; a bigger submit is refused. Default 1 MiB; -1 disables.
 	MaxParamsBytes int
+	// BusyTimeout is how long a write waits for another process's lock
+	// before the node backs off and tries again (logging a warning).
+	// Default 5s.
+	BusyTimeout time.Duration
 	// Events, when set, receives every job event this node commits from
 	// the moment it opens, before any job is claimed (Subscribe can only
 	// start after Open returns, when the first jobs may already have
@@ -86,6 +90,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxParamsBytes == 0 {
 		c.MaxParamsBytes = DefaultMaxParamsBytes
 	}
+	if c.BusyTimeout == 0 {
+		c.BusyTimeout = 5 * time.Second
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -102,6 +109,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("gigq: WatchInterval must be positive, or -1 to disable (got %s)", c.WatchInterval)
 	case c.WindowSize < 1:
 		return fmt.Errorf("gigq: WindowSize must be at least 1 (got %d)", c.WindowSize)
+	case c.BusyTimeout < 0:
+		return fmt.Errorf("gigq: BusyTimeout must not be negative (got %s)", c.BusyTimeout)
 	case c.ShutdownTimeout < 0:
 		return fmt.Errorf("gigq: ShutdownTimeout must not be negative (got %s)", c.ShutdownTimeout)
 	case c.MaxParamsBytes < -1:

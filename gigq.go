@@ -50,7 +50,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger != nil {
 		log = *cfg.Logger
 	}
-	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync)})
+	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync), BusyTimeout: cfg.BusyTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("gigq: %w", err)
 	}

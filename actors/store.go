@@ -32,6 +32,7 @@ type store struct {
 	flushQueued bool
 	safe        bool // apply each command in its own savepoint
 	hardErr     bool // a command failed for a reason other than a refusal
+	busyRetries int  // BEGIN found the write lock taken this many times in a row
 	stats       messages.BatchStats
 	watch       *time.Timer
 }
@@ -47,6 +48,18 @@ type flushBatch struct{}
 
 // checkExternal is sent by the store's watch timer to the store actor.
 type checkExternal struct{}
+
+// beginBusyError is returned by applyBatch when BEGIN IMMEDIATE timed out
+// waiting for another process's write lock.
+type beginBusyError struct{ err error }
+
+func (e *beginBusyError) Error() string { return e.err.Error() }
+
+// The backoff between attempts to take a busy write lock.
+const (
+	busyBackoff    = 50 * time.Millisecond
+	maxBusyBackoff = 2 * time.Second
+)
 
 // maxBatch caps the commands in one transaction.
 const maxBatch = 4096
@@ -122,6 +135,22 @@ func (s *store) flush(ctx actor.Context) {
 	batch := s.batch
 	s.batch = nil
 	replies, fx, err := s.applyBatch(batch, false)
+	var busy *beginBusyError
+	if errors.As(err, &busy) {
+		// Another process holds the write lock past busy_timeout. Nothing
+		// was written and nobody was answered: keep the batch (commands
+		// that arrive meanwhile join it) and try again after a backoff.
+		s.batch = append(batch, s.batch...)
+		s.busyRetries++
+		delay := min(busyBackoff<<min(s.busyRetries-1, 6), maxBusyBackoff)
+		s.log.Warn().Err(busy.err).Int("batch_size", len(s.batch)).Int("retry", s.busyRetries).Dur("backoff", delay).
+			Msg("database busy: another process holds the write lock; retrying")
+		s.flushQueued = true
+		self, root := ctx.Self(), ctx.ActorSystem().Root
+		time.AfterFunc(delay, func() { root.Send(self, &flushBatch{}) })
+		return
+	}
+	s.busyRetries = 0
 	if err == nil && s.hardErr {
 		_ = s.deps.Store.Rollback()
 		replies, fx, err = s.applyBatch(batch, true)
@@ -154,6 +183,9 @@ func (s *store) applyBatch(batch []pendingCmd, safe bool) ([]any, *effects, erro
 	fx := &effects{}
 	s.safe, s.hardErr = safe, false
 	if err := s.deps.Store.Begin(); err != nil {
+		if errors.Is(err, persistence.ErrBusy) {
+			return replies, fx, &beginBusyError{err: err}
+		}
 		return replies, fx, err
 	}
 	for i, c := range batch {
