@@ -46,6 +46,15 @@ type Config struct {
 	// MaxParamsBytes is the largest params a job may have, in bytes of
 	// JSON; a bigger submit is refused. Default 1 MiB; -1 disables.
 	MaxParamsBytes int
+	// HeartbeatInterval is how often a node that runs jobs refreshes its
+	// row in the nodes table and looks for lost nodes. Default 2s.
+	HeartbeatInterval time.Duration
+	// Lease is how long a node may go without a heartbeat before any live
+	// node takes it for lost and reclaims the jobs it was running (each
+	// such attempt fails with "node <id> lost" and is retried while
+	// attempts remain). A node of the same host whose process is gone is
+	// lost at once. Default 15s.
+	Lease time.Duration
 	// BusyTimeout is how long a write waits for another process's lock
 	// before the node backs off and tries again (logging a warning).
 	// Default 5s.
@@ -72,11 +81,7 @@ func (c Config) withDefaults() Config {
 		c.Workers = 4
 	}
 	if c.WorkerID == "" {
-		host, err := os.Hostname()
-		if err != nil || host == "" {
-			host = "gigq"
-		}
-		c.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
+		c.WorkerID = fmt.Sprintf("%s-%d", hostname(), os.Getpid())
 	}
 	if c.Sync == "" {
 		c.Sync = "normal"
@@ -89,6 +94,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxParamsBytes == 0 {
 		c.MaxParamsBytes = DefaultMaxParamsBytes
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = 2 * time.Second
+	}
+	if c.Lease == 0 {
+		c.Lease = 15 * time.Second
 	}
 	if c.BusyTimeout == 0 {
 		c.BusyTimeout = 5 * time.Second
@@ -109,6 +120,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("gigq: WatchInterval must be positive, or -1 to disable (got %s)", c.WatchInterval)
 	case c.WindowSize < 1:
 		return fmt.Errorf("gigq: WindowSize must be at least 1 (got %d)", c.WindowSize)
+	case c.HeartbeatInterval < 0:
+		return fmt.Errorf("gigq: HeartbeatInterval must be positive (got %s)", c.HeartbeatInterval)
+	case c.Lease <= c.HeartbeatInterval:
+		return fmt.Errorf("gigq: Lease (%s) must be longer than HeartbeatInterval (%s)", c.Lease, c.HeartbeatInterval)
 	case c.BusyTimeout < 0:
 		return fmt.Errorf("gigq: BusyTimeout must not be negative (got %s)", c.BusyTimeout)
 	case c.ShutdownTimeout < 0:
@@ -119,4 +134,13 @@ func (c Config) validate() error {
 		return fmt.Errorf("gigq: MaxJobs must not be negative (got %d)", c.MaxJobs)
 	}
 	return nil
+}
+
+// hostname is this machine's name, or "gigq" when it cannot be read.
+func hostname() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "gigq"
+	}
+	return host
 }

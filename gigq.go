@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,18 +65,22 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		workers = 0
 	}
 	n.sys, err = actors.Start(actors.Deps{
-		Store:         store,
-		Reader:        store,
-		Handlers:      cfg.Registry.handlers(),
-		Workers:       workers,
-		WorkerID:      cfg.WorkerID,
-		WindowSize:    cfg.WindowSize,
-		WatchInterval: max(cfg.WatchInterval, 0),
-		MaxJobs:       cfg.MaxJobs,
-		OnDone:        func() { n.doneOnce.Do(func() { close(n.done) }) },
-		Publish:       n.hub.publish,
-		BaseContext:   base,
-		Logger:        log,
+		Store:             store,
+		Reader:            store,
+		Handlers:          cfg.Registry.handlers(),
+		Workers:           workers,
+		WorkerID:          cfg.WorkerID,
+		Host:              hostname(),
+		PID:               os.Getpid(),
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		Lease:             cfg.Lease,
+		WindowSize:        cfg.WindowSize,
+		WatchInterval:     max(cfg.WatchInterval, 0),
+		MaxJobs:           cfg.MaxJobs,
+		OnDone:            func() { n.doneOnce.Do(func() { close(n.done) }) },
+		Publish:           n.hub.publish,
+		BaseContext:       base,
+		Logger:            log,
 	})
 	if err != nil {
 		cancel()

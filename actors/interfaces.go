@@ -21,6 +21,11 @@ type WriteStore interface {
 	Cancel(id persistence.JobID) error
 	Requeue(id persistence.JobID) (persistence.ReadyJob, error)
 	ClearCompleted(before time.Time) (int, error)
+	RegisterNode(n persistence.Node) error
+	TouchNode(id string, now time.Time) error
+	RemoveNode(id string) error
+	LostNodes(self, host string, staleBefore time.Time, alive func(pid int) bool) ([]string, error)
+	ReclaimNode(id string) ([]persistence.Reclaimed, error)
 	ExternalChanges(limit int) (changed bool, jobs []persistence.ReadyJob, more bool, err error)
 	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
 }

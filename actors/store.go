@@ -35,6 +35,7 @@ type store struct {
 	busyRetries int  // BEGIN found the write lock taken this many times in a row
 	stats       messages.BatchStats
 	watch       *time.Timer
+	beat        *time.Timer
 }
 
 // pendingCmd is a command waiting for the next commit, with who asked.
@@ -48,6 +49,16 @@ type flushBatch struct{}
 
 // checkExternal is sent by the store's watch timer to the store actor.
 type checkExternal struct{}
+
+// registerNode and heartbeat are commands the store actor gives itself:
+// write this node's row and reclaim the jobs of lost nodes, in the batch.
+type (
+	registerNode struct{}
+	heartbeat    struct{}
+)
+
+// heartbeatTick is sent by the heartbeat timer to the store actor.
+type heartbeatTick struct{}
 
 // beginBusyError is returned by applyBatch when BEGIN IMMEDIATE timed out
 // waiting for another process's write lock.
@@ -80,9 +91,17 @@ func (s *store) Receive(ctx actor.Context) {
 	case *messages.NodeStarted:
 		s.stopWatch()
 		s.armWatch(ctx)
+		if s.deps.dispatcher != nil && s.deps.HeartbeatInterval > 0 {
+			s.enqueue(ctx, &registerNode{})
+			s.armHeartbeat(ctx)
+		}
+	case *heartbeatTick:
+		s.enqueue(ctx, &heartbeat{})
+		s.armHeartbeat(ctx)
 	case *actor.Stopping:
-		s.flush(ctx)
 		s.stopWatch()
+		s.flush(ctx)
+		s.removeNode()
 	case *actor.Restarting:
 		s.stopWatch()
 	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync:
@@ -253,25 +272,13 @@ func (s *store) apply(msg any, fx *effects) any {
 			}
 			return nil
 		}
-		ev := &messages.JobEvent{JobID: m.Finish.JobID, Name: out.Name, Function: out.Job.Function, Status: out.Status,
-			Attempt: out.Attempts, MaxAttempts: out.MaxAttempts, ExecutionID: m.Finish.ExecutionID, Error: m.Finish.Error,
-			Elapsed: m.Elapsed, At: now}
-		switch out.Status {
-		case persistence.StatusCompleted:
-			ev.Kind = messages.EventCompleted
-		case persistence.StatusFailed:
-			ev.Kind = messages.EventFailed
-		case persistence.StatusTimeout:
-			ev.Kind = messages.EventTimeout
-		case persistence.StatusPending:
-			ev.Kind, ev.RetryAfter = messages.EventRetrying, out.Job.RetryAfter
-			if out.Job.RetryAfter.IsZero() {
-				fx.ready = append(fx.ready, out.Job)
-			} else {
-				fx.delayed = append(fx.delayed, out.Job)
-			}
-		}
-		fx.events = append(fx.events, ev)
+		fx.finished(m.Finish, out, m.Elapsed, now)
+		return nil
+	case *registerNode:
+		s.applyNode(fx, now, true)
+		return nil
+	case *heartbeat:
+		s.applyNode(fx, now, false)
 		return nil
 	case *messages.ChangeJobs:
 		return s.applyChange(m, fx, now)
@@ -306,6 +313,75 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 		return &messages.ChangeJobsReply{Count: n, Err: err}
 	}
 	return &messages.ChangeJobsReply{Err: fmt.Errorf("unknown change %d", m.Op)}
+}
+
+// finished records what the end of an attempt did: an event, and the job
+// for the dispatcher or the scheduler when it is pending again.
+func (fx *effects) finished(f persistence.Finish, out persistence.Finished, elapsed time.Duration, now time.Time) {
+	ev := &messages.JobEvent{JobID: f.JobID, Name: out.Name, Function: out.Job.Function, Status: out.Status,
+		Attempt: out.Attempts, MaxAttempts: out.MaxAttempts, ExecutionID: f.ExecutionID, Error: f.Error,
+		Elapsed: elapsed, At: now}
+	switch out.Status {
+	case persistence.StatusCompleted:
+		ev.Kind = messages.EventCompleted
+	case persistence.StatusFailed:
+		ev.Kind = messages.EventFailed
+	case persistence.StatusTimeout:
+		ev.Kind = messages.EventTimeout
+	case persistence.StatusPending:
+		ev.Kind, ev.RetryAfter = messages.EventRetrying, out.Job.RetryAfter
+		if out.Job.RetryAfter.IsZero() {
+			fx.ready = append(fx.ready, out.Job)
+		} else {
+			fx.delayed = append(fx.delayed, out.Job)
+		}
+	}
+	fx.events = append(fx.events, ev)
+}
+
+// applyNode registers this node's row (at start) or refreshes it (each
+// heartbeat), then reclaims the jobs of lost nodes. Failures are logged:
+// the next heartbeat tries again.
+func (s *store) applyNode(fx *effects, now time.Time, register bool) {
+	st := s.deps.Store
+	self := persistence.Node{ID: s.deps.WorkerID, Host: s.deps.Host, PID: s.deps.PID, StartedAt: s.deps.startedAt,
+		LastSeen: now, Handlers: s.deps.handlerNames()}
+	err := s.do(func() error {
+		if register {
+			return st.RegisterNode(self)
+		}
+		err := st.TouchNode(self.ID, now)
+		if errors.Is(err, persistence.ErrNotFound) {
+			// Another node took us for lost (we missed heartbeats) and
+			// reclaimed our jobs; our late reports will be fenced off.
+			s.log.Warn().Str("node", self.ID).Msg("node row was gone (taken for lost); registering again")
+			return st.RegisterNode(self)
+		}
+		return err
+	})
+	if err != nil {
+		s.log.Warn().Err(err).Msg("node heartbeat")
+		return
+	}
+	var lost []string
+	if err := s.do(func() (err error) {
+		lost, err = st.LostNodes(self.ID, self.Host, now.Add(-s.deps.Lease), s.deps.ProcessAlive)
+		return err
+	}); err != nil {
+		s.log.Warn().Err(err).Msg("look for lost nodes")
+		return
+	}
+	for _, id := range lost {
+		var jobs []persistence.Reclaimed
+		if err := s.do(func() (err error) { jobs, err = st.ReclaimNode(id); return err }); err != nil {
+			s.log.Error().Err(err).Str("node", id).Msg("reclaim jobs of lost node")
+			continue
+		}
+		s.log.Warn().Str("node", id).Int("jobs", len(jobs)).Msg("node lost; its running jobs reclaimed")
+		for _, r := range jobs {
+			fx.finished(r.Finish, r.Finished, 0, now)
+		}
+	}
 }
 
 // failedReply is the reply to a command whose batch did not commit.
@@ -387,5 +463,35 @@ func (s *store) stopWatch() {
 	if s.watch != nil {
 		s.watch.Stop()
 		s.watch = nil
+	}
+	if s.beat != nil {
+		s.beat.Stop()
+		s.beat = nil
+	}
+}
+
+func (s *store) armHeartbeat(ctx actor.Context) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	s.beat = time.AfterFunc(s.deps.HeartbeatInterval, func() { root.Send(self, &heartbeatTick{}) })
+}
+
+// removeNode deletes this node's row as it stops. Jobs it could not finish
+// (handlers that ignored cancellation) are then reclaimed at once by any
+// live node, since their worker id has no row.
+func (s *store) removeNode() {
+	if s.deps.dispatcher == nil || s.deps.HeartbeatInterval <= 0 {
+		return
+	}
+	st := s.deps.Store
+	err := st.Begin()
+	if err == nil {
+		if err = st.RemoveNode(s.deps.WorkerID); err == nil {
+			err = st.Commit()
+		} else {
+			_ = st.Rollback()
+		}
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Msg("remove node row")
 	}
 }

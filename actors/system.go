@@ -26,8 +26,22 @@ type Deps struct {
 	// Workers is the number of worker actors; 0 starts a client-only node
 	// (the store actor alone: submit and change, no dispatch).
 	Workers int
-	// WorkerID is written to jobs and executions as worker_id.
+	// WorkerID is written to jobs and executions as worker_id; it is also
+	// the id of this node's row in nodes.
 	WorkerID string
+	// Host and PID describe this process in its nodes row.
+	Host string
+	PID  int
+	// HeartbeatInterval is how often a working node refreshes its row and
+	// looks for lost nodes; <= 0 disables both (and the row).
+	HeartbeatInterval time.Duration
+	// Lease is how old a node's last heartbeat may be before the node is
+	// taken for lost and its running jobs are reclaimed.
+	Lease time.Duration
+	// ProcessAlive tells whether a process of this host still runs; a node
+	// row of this host whose process is gone is lost at once. Default: a
+	// signal-0 probe.
+	ProcessAlive func(pid int) bool
 	// WindowSize bounds the dispatcher's window of ready jobs.
 	WindowSize int
 	// WatchInterval is how often the store checks PRAGMA data_version for
@@ -45,6 +59,8 @@ type Deps struct {
 	BaseContext context.Context
 	Logger      zerolog.Logger
 	Now         func() time.Time
+
+	startedAt time.Time
 
 	// PIDs, fixed by Start before any actor runs.
 	store, scheduler, dispatcher *actor.PID
@@ -74,6 +90,10 @@ func Start(d Deps) (*System, error) {
 	if d.WindowSize <= 0 {
 		d.WindowSize = 512
 	}
+	if d.ProcessAlive == nil {
+		d.ProcessAlive = processAlive
+	}
+	d.startedAt = d.Now()
 	pa := d.Logger.With().Str("component", "protoactor").Logger().Level(max(zerolog.WarnLevel, d.Logger.GetLevel()))
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(zerolog.NewSlogHandler(pa))

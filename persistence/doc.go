@@ -47,6 +47,15 @@
 // connection commits) and, when it changed, reads the pending jobs whose
 // ready_seq it has not seen, through the jobs_ready_seq index.
 //
+// # Nodes
+//
+// Every process that runs jobs has a row in nodes (id = the worker_id it
+// writes on jobs, host, pid, started_at, last_seen, handlers) and refreshes
+// last_seen on a timer. LostNodes finds the nodes whose lease has passed,
+// those of this host whose process is gone, and running jobs whose worker
+// has no row; ReclaimNode fails their attempts with "node <id> lost" (a
+// Finish like any other, so retries and fencing apply) and deletes the row.
+//
 // # Times
 //
 // Times are stored as UTC RFC 3339 text with nine fractional digits, so

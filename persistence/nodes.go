@@ -1,0 +1,154 @@
+package persistence
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Node is a row of the nodes table: a process that runs jobs.
+type Node struct {
+	ID        string // the worker_id it writes on jobs
+	Host      string
+	PID       int
+	StartedAt time.Time
+	LastSeen  time.Time
+	Handlers  []string
+}
+
+// RegisterNode writes (or replaces) the node's row. Write transaction.
+func (s *Store) RegisterNode(n Node) error {
+	hs, err := json.Marshal(n.Handlers)
+	if err != nil {
+		return fmt.Errorf("register node %s: %w", n.ID, err)
+	}
+	stmt := s.conn.Prep(`INSERT OR REPLACE INTO nodes (id, host, pid, started_at, last_seen, handlers)
+		VALUES ($id, $host, $pid, $started, $seen, $handlers)`)
+	stmt.SetText("$id", n.ID)
+	stmt.SetText("$host", n.Host)
+	stmt.SetInt64("$pid", int64(n.PID))
+	stmt.SetText("$started", formatTime(n.StartedAt))
+	stmt.SetText("$seen", formatTime(n.LastSeen))
+	stmt.SetText("$handlers", string(hs))
+	_, err = stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("register node %s: %w", n.ID, interpretError(err))
+	}
+	return nil
+}
+
+// TouchNode refreshes the node's last_seen. A node whose row is gone (it was
+// taken for lost and its jobs reclaimed) gets ErrNotFound. Write transaction.
+func (s *Store) TouchNode(id string, now time.Time) error {
+	stmt := s.conn.Prep(`UPDATE nodes SET last_seen = $now WHERE id = $id`)
+	stmt.SetText("$now", formatTime(now))
+	stmt.SetText("$id", id)
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("heartbeat of node %s: %w", id, interpretError(err))
+	}
+	if s.conn.Changes() == 0 {
+		return fmt.Errorf("%w: node %s", ErrNotFound, id)
+	}
+	return nil
+}
+
+// RemoveNode deletes the node's row. Write transaction.
+func (s *Store) RemoveNode(id string) error {
+	stmt := s.conn.Prep(`DELETE FROM nodes WHERE id = $id`)
+	stmt.SetText("$id", id)
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("remove node %s: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// LostNodes lists the nodes other than self that are lost: their last_seen
+// is before staleBefore, or they ran on host and alive says their process
+// is gone. It also lists the worker ids of running jobs that have no node
+// row at all (a node that left without finishing them). Write connection.
+func (s *Store) LostNodes(self, host string, staleBefore time.Time, alive func(pid int) bool) ([]string, error) {
+	var lost []string
+	stmt := s.conn.Prep(`SELECT id, host, pid, last_seen < $stale FROM nodes WHERE id != $self`)
+	stmt.SetText("$stale", formatTime(staleBefore))
+	stmt.SetText("$self", self)
+	for {
+		ok, err := stmt.Step()
+		if err != nil {
+			stmt.Reset()
+			return nil, fmt.Errorf("read nodes: %w", interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		stale := stmt.ColumnBool(3)
+		sameHostGone := stmt.ColumnText(1) == host && alive != nil && !alive(stmt.ColumnInt(2))
+		if stale || sameHostGone {
+			lost = append(lost, stmt.ColumnText(0))
+		}
+	}
+	stmt.Reset()
+	orphans := s.conn.Prep(`SELECT DISTINCT worker_id FROM jobs INDEXED BY jobs_running_worker
+		WHERE status = 'running' AND worker_id IS NOT NULL AND worker_id != $self
+		AND worker_id NOT IN (SELECT id FROM nodes)`)
+	orphans.SetText("$self", self)
+	for {
+		ok, err := orphans.Step()
+		if err != nil {
+			orphans.Reset()
+			return nil, fmt.Errorf("read running jobs without a node: %w", interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		lost = append(lost, orphans.ColumnText(0))
+	}
+	orphans.Reset()
+	return lost, nil
+}
+
+// Reclaimed is a job taken back from a lost node.
+type Reclaimed struct {
+	Finished
+	Finish Finish
+}
+
+// ReclaimNode ends every attempt the lost node was running as failed with
+// "node <id> lost" (the job goes back to pending while attempts remain,
+// else to failed, as for any failed attempt) and deletes the node's row.
+// Write transaction.
+func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
+	stmt := s.conn.Prep(`SELECT id, coalesce(execution_id, '') FROM jobs INDEXED BY jobs_running_worker
+		WHERE status = 'running' AND worker_id = $id`)
+	stmt.SetText("$id", id)
+	var running []Finish
+	for {
+		ok, err := stmt.Step()
+		if err != nil {
+			stmt.Reset()
+			return nil, fmt.Errorf("read jobs of node %s: %w", id, interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		running = append(running, Finish{JobID: JobID(stmt.ColumnText(0)), ExecutionID: ExecutionID(stmt.ColumnText(1)),
+			Outcome: OutcomeFailed, Error: fmt.Sprintf("node %s lost", id)})
+	}
+	stmt.Reset()
+	var out []Reclaimed
+	for _, f := range running {
+		fin, err := s.Finish(f)
+		if err != nil {
+			return nil, fmt.Errorf("reclaim job %s from node %s: %w", f.JobID, id, err)
+		}
+		out = append(out, Reclaimed{Finished: fin, Finish: f})
+	}
+	if err := s.RemoveNode(id); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
