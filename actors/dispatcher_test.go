@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -63,4 +65,27 @@ func TestDispatcherWindow(t *testing.T) {
 
 func popBest(d *dispatcher) persistence.ReadyJob {
 	return heap.Pop(&d.window).(persistence.ReadyJob)
+}
+
+func TestProcessAlive(t *testing.T) {
+	t.Parallel()
+	require.True(t, processAlive(os.Getpid()))
+	// A child that exited but is not reaped yet is a zombie: not alive.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	require.NoError(t, cmd.Start())
+	pid := cmd.Process.Pid
+	eventuallyTrue(t, func() bool { return !processAlive(pid) })
+	require.NoError(t, cmd.Wait())
+	require.False(t, processAlive(pid))
+}
+
+func eventuallyTrue(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
 }

@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"sort"
@@ -30,5 +32,20 @@ func processAlive(pid int) bool {
 		return false
 	}
 	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	return !zombie(pid)
+}
+
+// zombie reports whether a Linux process has exited but was not reaped by
+// its parent yet (state Z in /proc): it answers signal 0, yet runs nothing.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
