@@ -37,7 +37,8 @@ type Config struct {
 	// Default 512.
 	WindowSize int
 	// ShutdownTimeout is how long Close lets running jobs finish before it
-	// cancels their contexts. Default 10s.
+	// cancels their contexts; a job whose handler then returns goes back
+	// to pending without using an attempt. Default 30s.
 	ShutdownTimeout time.Duration
 	// MaxJobs makes the node stop claiming after that many jobs; Done is
 	// closed when they have finished, or when nothing is ready. Default 0:
@@ -105,7 +106,7 @@ func (c Config) withDefaults() Config {
 		c.BusyTimeout = 5 * time.Second
 	}
 	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 10 * time.Second
+		c.ShutdownTimeout = 30 * time.Second
 	}
 	return c
 }

@@ -319,3 +319,47 @@ func TestHandlerError(t *testing.T) {
 	require.Nil(t, j.Executions[0].Result)
 	require.NotNil(t, j.Executions[0].CompletedAt)
 }
+
+// TestShutdownReleasesRunningJobs: Close waits ShutdownTimeout for running
+// jobs, then cancels them; a job whose handler returns goes back to pending
+// with its attempt not counted, and runs again on the next node.
+func TestShutdownReleasesRunningJobs(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	started := make(chan struct{}, 1)
+	var runs atomic.Int32
+	patient := gigq.NewTask("patient", func(ctx context.Context, _ struct{}) (string, error) {
+		if runs.Add(1) == 1 {
+			started <- struct{}{}
+			<-ctx.Done() // well behaved: stops when cancelled
+			return "", ctx.Err()
+		}
+		return "done", nil
+	})
+	reg := gigq.NewRegistry().MustAdd(patient)
+	n := openNode(t, gigq.Config{Path: path, Registry: reg, Workers: 1, WorkerID: "first", ShutdownTimeout: 50 * time.Millisecond})
+	id, err := patient.Submit(context.Background(), n, struct{}{}, &gigq.SubmitOpts{MaxAttempts: 1})
+	require.NoError(t, err)
+	select {
+	case <-started:
+	case <-time.After(waitTimeout):
+		t.Fatal("the job did not start")
+	}
+	closeNode(t, n)
+
+	c := openNode(t, gigq.Config{Path: path, ClientOnly: true})
+	j, err := c.Status(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, gigq.StatusPending, j.Status)
+	require.Equal(t, 0, j.Attempts, "the interrupted attempt does not count")
+	require.Len(t, j.Executions, 1)
+	require.Equal(t, "failed", j.Executions[0].Status)
+	require.Contains(t, *j.Executions[0].Error, "interrupted: node first shut down")
+	closeNode(t, c)
+
+	// MaxAttempts is 1: the job can still run, since nothing was used.
+	n2 := openNode(t, gigq.Config{Path: path, Registry: reg, Workers: 1, WorkerID: "second"})
+	j = waitJob(t, n2, id)
+	require.Equal(t, gigq.StatusCompleted, j.Status)
+	require.Equal(t, 1, j.Attempts)
+}

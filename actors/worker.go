@@ -155,6 +155,11 @@ func (w *worker) handleAttemptDone(ctx actor.Context, msg *attemptDone) {
 	switch {
 	case msg.panicked != "":
 		f.Outcome, f.Error = persistence.OutcomeFailed, msg.panicked
+	case msg.err != nil && w.deps.BaseContext.Err() != nil:
+		// The node is shutting down and cancelled the handler: the job
+		// goes back to pending without using an attempt.
+		f.Outcome = persistence.OutcomeReleased
+		f.Error = fmt.Sprintf("interrupted: node %s shut down (attempt not counted): %v", w.deps.WorkerID, msg.err)
 	case msg.err != nil && msg.timedOut:
 		f.Outcome, f.Error = persistence.OutcomeTimeout, timeoutText(a.job.Timeout)
 	case msg.err != nil:

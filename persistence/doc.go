@@ -31,6 +31,7 @@
 //	running  -> pending    Finish(OutcomeFailed|OutcomeTimeout), attempts left
 //	running  -> failed     Finish(OutcomeFailed), no attempts left
 //	running  -> timeout    Finish(OutcomeTimeout), no attempts left
+//	running  -> pending    Finish(OutcomeReleased): shut down under it; the attempt does not count
 //	pending  -> cancelled  Cancel
 //	failed|timeout|cancelled -> pending   Requeue (attempts reset, error cleared)
 //

@@ -161,6 +161,19 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 		stmt.SetText("$error", f.Error)
 		stmt.SetInt64("$now_ns", now.UnixNano())
 		stmt.SetInt64("$seq", seq)
+	case OutcomeReleased:
+		// The node shut down under the attempt: back to pending at once,
+		// and the attempt does not count.
+		execStatus = ExecutionFailed
+		seq, err := s.nextSeq()
+		if err != nil {
+			return Finished{}, fmt.Errorf("release job %s: %w", f.JobID, err)
+		}
+		stmt = s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0), error = $error,
+			updated_at = $now, retry_after = NULL, ready_seq = $seq
+			WHERE id = $id AND +status = 'running' AND execution_id = $exec`)
+		stmt.SetText("$error", f.Error)
+		stmt.SetInt64("$seq", seq)
 	default:
 		return Finished{}, fmt.Errorf("finish job %s: unknown outcome %d", f.JobID, f.Outcome)
 	}
@@ -311,6 +324,8 @@ func (s *Store) staleOrRefused(f Finish) error {
 		op, to = "fail", StatusFailed
 	case OutcomeTimeout:
 		op, to = "timeout", StatusTimeout
+	case OutcomeReleased:
+		op, to = "release", StatusPending
 	}
 	return &TransitionError{JobID: f.JobID, From: status, To: to, Op: op}
 }

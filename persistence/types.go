@@ -143,6 +143,10 @@ const (
 	OutcomeCompleted Outcome = iota + 1
 	OutcomeFailed
 	OutcomeTimeout
+	// OutcomeReleased: the node stopped the attempt as it shut down. The
+	// job goes back to pending and the attempt does not count (its
+	// execution row is closed as failed with the reason).
+	OutcomeReleased
 )
 
 // Finish reports the end of one attempt. The store applies it only while

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
@@ -12,14 +14,16 @@ func (a *app) workerCmd() *cobra.Command {
 		concurrency int
 		workerID    string
 		once        bool
+		grace       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run jobs with the built-in handlers",
 		Long: `Run a node that executes jobs with the built-in handlers (echo, sleep,
 fail) until SIGINT or SIGTERM. The first signal stops claiming and lets
-running jobs finish (up to 10s, then their contexts are cancelled); a second
-one exits at once. Jobs submitted by other processes (gigq submit in another
+running jobs finish (up to --shutdown-grace, then their contexts are
+cancelled and their jobs return to pending without using an attempt); a
+second one exits at once. Jobs submitted by other processes (gigq submit in another
 terminal) start within a fraction of a second.
 
 With --once, run at most one job and exit (0 also when none was ready).`,
@@ -29,8 +33,11 @@ With --once, run at most one job and exit (0 also when none was ready).`,
 			if concurrency < 1 {
 				return usageErrorf("invalid --concurrency %d: must be at least 1", concurrency)
 			}
+			if grace <= 0 {
+				return usageErrorf("invalid --shutdown-grace %s: must be positive", grace)
+			}
 			cfg := gigq.Config{Path: a.db, Registry: builtinRegistry(), Workers: concurrency, WorkerID: workerID,
-				Logger: &a.log}
+				ShutdownTimeout: grace, Logger: &a.log}
 			if once {
 				cfg.MaxJobs = 1
 			}
@@ -67,6 +74,8 @@ With --once, run at most one job and exit (0 also when none was ready).`,
 	f.IntVar(&concurrency, "concurrency", 1, "number of jobs run at once")
 	f.StringVar(&workerID, "worker-id", "", "worker id written on the jobs it runs (default <hostname>-<pid>)")
 	f.BoolVar(&once, "once", false, "run at most one job, then exit")
+	f.DurationVar(&grace, "shutdown-grace", 30*time.Second,
+		"on SIGINT/SIGTERM, how long running jobs may finish before they are cancelled and returned to pending")
 	return cmd
 }
 
