@@ -10,6 +10,12 @@ import (
 // ErrNotFound is returned for a job id that does not exist.
 var ErrNotFound = persistence.ErrNotFound
 
+// ErrFull is returned by Submit (and other writes) when the database could
+// not grow: the disk is full, or the file reached its size limit. Nothing of
+// the failed call was written; reads keep working, and the node writes
+// again, without a restart, once space returns.
+var ErrFull = persistence.ErrFull
+
 // ErrClosed is returned by calls on a node after Close.
 var ErrClosed = errors.New("gigq: node closed")
 

@@ -23,6 +23,8 @@
 // | System     | system.go     | builds the actor system, fixed PIDs, requests from the node |
 // | Supervisor | supervisor.go | spawns the children, restart policy                      |
 // | Store      | store.go      | the only writer; group commit; replies after COMMIT      |
+// |            | store_nodes.go| its node row, heartbeats, reclaim of lost nodes' jobs    |
+// |            | store_full.go | a full disk: keep reports, re-announce failed claims     |
 // | Dispatcher | dispatcher.go | bounded ready window, idle workers, claims               |
 // | Scheduler  | scheduler.go  | timers for retries that wait for retry_delay             |
 // | Worker     | worker.go     | runs handlers off the mailbox; panics and deadlines      |

@@ -25,14 +25,53 @@ import (
 // State: the open batch and its counters. A restart drops the batch it was
 // building (those callers time out; nothing of it was committed, so nothing
 // acknowledged is lost) and rolls back an open transaction.
+//
+// A full disk (or a database at its size limit: persistence.ErrFull) is
+// usually temporary, so the store outlives it without a restart:
+//   - a submit (or another caller's change) fails fast: its caller gets
+//     the error, and nothing of it was written (a multi-job submit is one
+//     savepoint, all or nothing);
+//   - an attempt's report (FinishAttempt) is kept in memory and applied
+//     again after a backoff, until it commits: the work was done, and
+//     losing the report would leave the job RUNNING on a live node, which
+//     no lease reclaims. If the node stops while reports are still kept,
+//     they are lost, but the job is then reclaimed like a crashed node's
+//     (its node row is removed, or it is reclaimed at the next start);
+//   - a claim fails: the worker goes back to idle, and the job, still
+//     pending, is announced to the dispatcher again after the backoff, so
+//     it runs once space returns;
+//   - heartbeats that fail are tried again at the next tick.
+//
+// SQLite rolls the whole transaction back when it cannot grow the file
+// (persistence.ErrRolledBack). The command that needed the space then
+// fails as above, and the rest of the batch is applied again without it
+// (up to maxSplits times per batch; past that the whole batch fails as
+// above), so a report or a claim that fits is not held back by a submit
+// that does not.
+//
+// Reads go through the read-only pool and are not affected.
 type store struct {
 	deps        *Deps
 	log         zerolog.Logger
 	batch       []pendingCmd
 	flushQueued bool
-	safe        bool // apply each command in its own savepoint
-	hardErr     bool // a command failed for a reason other than a refusal
-	busyRetries int  // BEGIN found the write lock taken this many times in a row
+	safe        bool  // apply each command in its own savepoint
+	hardErr     bool  // a command failed for a reason other than a refusal
+	busyRetries int   // BEGIN found the write lock taken this many times in a row
+	aborted     error // SQLite rolled the whole transaction back (safe mode)
+	abortedAt   int   // at this command of the batch
+
+	// The full-disk state (see above). Per applied batch: fullHit (a
+	// command failed with ErrFull), fullKeep (reports to keep), fullClaims
+	// (jobs to announce again), wrote (a job change succeeded).
+	held        []pendingCmd        // reports waiting for space
+	reclaim     []persistence.JobID // jobs whose claim failed for want of space
+	fullRetries int                 // backoffs since the last write that needed space
+	fullTimer   *time.Timer         // the pending retryFull
+	fullHit     bool                // per batch
+	wrote       bool                // per batch
+	fullKeep    []pendingCmd        // per batch
+	fullClaims  []persistence.JobID // per batch
 	stats       messages.BatchStats
 	watch       *time.Timer
 	beat        *time.Timer
@@ -72,6 +111,10 @@ const (
 	maxBusyBackoff = 2 * time.Second
 )
 
+// maxSplits caps how many commands one batch may set aside after SQLite
+// rolled its transaction back, before the whole batch fails.
+const maxSplits = 8
+
 // maxBatch caps the commands in one transaction.
 const maxBatch = 4096
 
@@ -100,10 +143,21 @@ func (s *store) Receive(ctx actor.Context) {
 		s.armHeartbeat(ctx)
 	case *actor.Stopping:
 		s.stopWatch()
+		s.stopFullTimer()
+		s.batch = append(s.held, s.batch...) // a last try for kept reports
+		s.held = nil
 		s.flush(ctx)
+		s.stopFullTimer()
+		if len(s.held) > 0 {
+			s.log.Error().Int("reports", len(s.held)).
+				Msg("database full at shutdown: attempt reports not written; their jobs stay running until reclaimed")
+		}
 		s.removeNode()
 	case *actor.Restarting:
 		s.stopWatch()
+		s.stopFullTimer()
+	case *retryFull:
+		s.handleRetryFull(ctx)
 	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync:
 		s.enqueue(ctx, msg)
 	case *flushBatch:
@@ -153,7 +207,7 @@ func (s *store) flush(ctx actor.Context) {
 	}
 	batch := s.batch
 	s.batch = nil
-	replies, fx, err := s.applyBatch(batch, false)
+	replies, fx, err := s.applyBatch(batch, false, nil)
 	var busy *beginBusyError
 	if errors.As(err, &busy) {
 		// Another process holds the write lock past busy_timeout. Nothing
@@ -172,12 +226,60 @@ func (s *store) flush(ctx actor.Context) {
 	s.busyRetries = 0
 	if err == nil && s.hardErr {
 		_ = s.deps.Store.Rollback()
-		replies, fx, err = s.applyBatch(batch, true)
+		replies, fx, err = s.applyBatch(batch, true, nil)
+	}
+	// SQLite rolled the transaction back at one command: that command
+	// alone fails; the others are applied again without it.
+	var skip map[int]any
+	var skipKeep []pendingCmd
+	var skipClaims []persistence.JobID
+	skipFull := false
+	for splits := 0; err != nil && s.aborted != nil && splits < maxSplits && len(skip) < len(batch)-1; splits++ {
+		i := s.abortedAt
+		c := batch[i]
+		if skip == nil {
+			skip = map[int]any{}
+		}
+		skip[i] = failedReply(c.msg, err)
+		if errors.Is(err, persistence.ErrFull) {
+			skipFull = true
+			switch m := c.msg.(type) {
+			case *messages.FinishAttempt:
+				skipKeep = append(skipKeep, c)
+			case *messages.ClaimJobs:
+				for _, cl := range m.Claims {
+					skipClaims = append(skipClaims, cl.JobID)
+				}
+			}
+		}
+		s.log.Warn().Err(err).Str("command", fmt.Sprintf("%T", c.msg)).Int("batch_size", len(batch)).
+			Msg("transaction rolled back by the database; applying the batch again without the command that failed")
+		_ = s.deps.Store.Rollback()
+		replies, fx, err = s.applyBatch(batch, true, skip)
+	}
+	if err == nil && len(skip) > 0 {
+		s.fullKeep = append(s.fullKeep, skipKeep...)
+		s.fullClaims = append(s.fullClaims, skipClaims...)
+		s.fullHit = s.fullHit || skipFull
 	}
 	if err != nil {
 		s.log.Error().Err(err).Int("batch_size", len(batch)).Msg("batch not committed")
+		s.fullKeep, s.fullClaims, s.wrote = nil, nil, false
+		full := errors.Is(err, persistence.ErrFull)
 		for i, c := range batch {
 			replies[i] = failedReply(c.msg, err)
+			if !full {
+				continue
+			}
+			s.fullHit = true
+			switch m := c.msg.(type) {
+			case *messages.FinishAttempt:
+				s.fullKeep = append(s.fullKeep, c)
+			case *messages.ClaimJobs:
+				for _, cl := range m.Claims {
+					s.fullClaims = append(s.fullClaims, cl.JobID)
+				}
+			}
 		}
 		fx = &effects{}
 	} else {
@@ -191,16 +293,20 @@ func (s *store) flush(ctx actor.Context) {
 		}
 	}
 	s.announce(ctx, fx)
+	s.afterFull(ctx)
 }
 
 // applyBatch runs the batch in one transaction. Without safe, it stops at
 // the first command that fails for a reason other than a refusal, leaving
 // s.hardErr set and the transaction open for the caller to roll back;
-// otherwise it commits.
-func (s *store) applyBatch(batch []pendingCmd, safe bool) ([]any, *effects, error) {
+// otherwise it commits. The commands in skip are not applied: they get the
+// reply given. When SQLite rolls the transaction back (safe mode), it
+// returns that error, with s.aborted set and s.abortedAt at the command.
+func (s *store) applyBatch(batch []pendingCmd, safe bool, skip map[int]any) ([]any, *effects, error) {
 	replies := make([]any, len(batch))
 	fx := &effects{}
-	s.safe, s.hardErr = safe, false
+	s.safe, s.hardErr, s.aborted, s.abortedAt = safe, false, nil, -1
+	s.fullHit, s.wrote, s.fullKeep, s.fullClaims = false, false, nil, nil
 	if err := s.deps.Store.Begin(); err != nil {
 		if errors.Is(err, persistence.ErrBusy) {
 			return replies, fx, &beginBusyError{err: err}
@@ -208,7 +314,15 @@ func (s *store) applyBatch(batch []pendingCmd, safe bool) ([]any, *effects, erro
 		return replies, fx, err
 	}
 	for i, c := range batch {
-		replies[i] = s.apply(c.msg, fx)
+		if r, ok := skip[i]; ok {
+			replies[i] = r
+			continue
+		}
+		replies[i] = s.apply(c, fx)
+		if s.aborted != nil {
+			s.abortedAt = i
+			return replies, fx, s.aborted
+		}
 		if s.hardErr && !safe {
 			return replies, fx, nil
 		}
@@ -220,7 +334,12 @@ func (s *store) applyBatch(batch []pendingCmd, safe bool) ([]any, *effects, erro
 // noting an error that is not a refusal.
 func (s *store) do(fn func() error) error {
 	if s.safe {
-		return s.deps.Store.Do(fn)
+		err := s.deps.Store.Do(fn)
+		if errors.Is(err, persistence.ErrRolledBack) {
+			s.aborted = err
+		}
+		s.fullHit = s.fullHit || errors.Is(err, persistence.ErrFull)
+		return err
 	}
 	err := fn()
 	if err != nil && !persistence.IsRefusal(err) {
@@ -231,13 +350,14 @@ func (s *store) do(fn func() error) error {
 
 // apply runs one command inside the open transaction and returns its reply
 // (nil when the command has none).
-func (s *store) apply(msg any, fx *effects) any {
+func (s *store) apply(c pendingCmd, fx *effects) any {
 	st := s.deps.Store
 	now := s.deps.Now()
-	switch m := msg.(type) {
+	switch m := c.msg.(type) {
 	case *messages.SubmitJobs:
 		err := s.do(func() error { return st.InsertJobs(m.Jobs, now) })
 		if err == nil {
+			s.wrote = true
 			for _, j := range m.Jobs {
 				fx.ready = append(fx.ready, persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now})
 				fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventSubmitted, JobID: j.ID, Name: j.Name,
@@ -251,9 +371,13 @@ func (s *store) apply(msg any, fx *effects) any {
 			var job *persistence.Job
 			err := s.do(func() (err error) { job, err = st.Claim(c); return err })
 			if err != nil {
+				if errors.Is(err, persistence.ErrFull) {
+					s.fullClaims = append(s.fullClaims, c.JobID)
+				}
 				r.Refused = append(r.Refused, messages.ClaimRefused{Claim: c, Err: err})
 				continue
 			}
+			s.wrote = true
 			r.Claimed = append(r.Claimed, job)
 			fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventStarted, JobID: job.ID, Name: job.Name,
 				Function: job.Function, Status: persistence.StatusRunning, Attempt: job.Attempts, MaxAttempts: job.MaxAttempts,
@@ -267,11 +391,15 @@ func (s *store) apply(msg any, fx *effects) any {
 			var stale *persistence.StaleExecutionError
 			if errors.As(err, &stale) {
 				s.log.Warn().Err(err).Str("job_id", string(m.Finish.JobID)).Msg("stale attempt report ignored")
+			} else if errors.Is(err, persistence.ErrFull) {
+				s.fullKeep = append(s.fullKeep, c)
+				s.log.Warn().Err(err).Str("job_id", string(m.Finish.JobID)).Msg("attempt report kept: database full; retrying")
 			} else {
 				s.log.Error().Err(err).Str("job_id", string(m.Finish.JobID)).Msg("attempt report not applied")
 			}
 			return nil
 		}
+		s.wrote = true
 		fx.finished(m.Finish, out, m.Elapsed, now)
 		return nil
 	case *registerNode:
@@ -337,51 +465,6 @@ func (fx *effects) finished(f persistence.Finish, out persistence.Finished, elap
 		}
 	}
 	fx.events = append(fx.events, ev)
-}
-
-// applyNode registers this node's row (at start) or refreshes it (each
-// heartbeat), then reclaims the jobs of lost nodes. Failures are logged:
-// the next heartbeat tries again.
-func (s *store) applyNode(fx *effects, now time.Time, register bool) {
-	st := s.deps.Store
-	self := persistence.Node{ID: s.deps.WorkerID, Host: s.deps.Host, PID: s.deps.PID, StartedAt: s.deps.startedAt,
-		LastSeen: now, Handlers: s.deps.handlerNames()}
-	err := s.do(func() error {
-		if register {
-			return st.RegisterNode(self)
-		}
-		err := st.TouchNode(self.ID, now)
-		if errors.Is(err, persistence.ErrNotFound) {
-			// Another node took us for lost (we missed heartbeats) and
-			// reclaimed our jobs; our late reports will be fenced off.
-			s.log.Warn().Str("node", self.ID).Msg("node row was gone (taken for lost); registering again")
-			return st.RegisterNode(self)
-		}
-		return err
-	})
-	if err != nil {
-		s.log.Warn().Err(err).Msg("node heartbeat")
-		return
-	}
-	var lost []string
-	if err := s.do(func() (err error) {
-		lost, err = st.LostNodes(self.ID, self.Host, now.Add(-s.deps.Lease), s.deps.ProcessAlive)
-		return err
-	}); err != nil {
-		s.log.Warn().Err(err).Msg("look for lost nodes")
-		return
-	}
-	for _, id := range lost {
-		var jobs []persistence.Reclaimed
-		if err := s.do(func() (err error) { jobs, err = st.ReclaimNode(id); return err }); err != nil {
-			s.log.Error().Err(err).Str("node", id).Msg("reclaim jobs of lost node")
-			continue
-		}
-		s.log.Warn().Str("node", id).Int("jobs", len(jobs)).Msg("node lost; its running jobs reclaimed")
-		for _, r := range jobs {
-			fx.finished(r.Finish, r.Finished, 0, now)
-		}
-	}
 }
 
 // failedReply is the reply to a command whose batch did not commit.
@@ -467,31 +550,5 @@ func (s *store) stopWatch() {
 	if s.beat != nil {
 		s.beat.Stop()
 		s.beat = nil
-	}
-}
-
-func (s *store) armHeartbeat(ctx actor.Context) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
-	s.beat = time.AfterFunc(s.deps.HeartbeatInterval, func() { root.Send(self, &heartbeatTick{}) })
-}
-
-// removeNode deletes this node's row as it stops. Jobs it could not finish
-// (handlers that ignored cancellation) are then reclaimed at once by any
-// live node, since their worker id has no row.
-func (s *store) removeNode() {
-	if s.deps.dispatcher == nil || s.deps.HeartbeatInterval <= 0 {
-		return
-	}
-	st := s.deps.Store
-	err := st.Begin()
-	if err == nil {
-		if err = st.RemoveNode(s.deps.WorkerID); err == nil {
-			err = st.Commit()
-		} else {
-			_ = st.Rollback()
-		}
-	}
-	if err != nil {
-		s.log.Warn().Err(err).Msg("remove node row")
 	}
 }

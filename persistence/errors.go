@@ -14,6 +14,17 @@ var ErrNotFound = errors.New("job not found")
 // than the busy timeout. The operation can be retried.
 var ErrBusy = errors.New("database is busy")
 
+// ErrFull means the database could not grow: the disk is full, or the
+// database reached its size limit (Options.MaxPageCount). Nothing of the
+// failed change was written; reads keep working, and writes succeed again
+// once space returns.
+var ErrFull = errors.New("database or disk is full")
+
+// ErrRolledBack means SQLite rolled back the whole open write transaction
+// after an error (it may do so on a full disk or an I/O error): nothing of
+// the transaction was written, and it is no longer open.
+var ErrRolledBack = errors.New("the write transaction was rolled back")
+
 // ErrInvalidTransition matches every *TransitionError with errors.Is.
 var ErrInvalidTransition = errors.New("change not allowed in the job's state")
 
@@ -56,6 +67,11 @@ func interpretError(err error) error {
 	switch sqlite.ErrCode(err).ToPrimary() {
 	case sqlite.ResultBusy, sqlite.ResultLocked:
 		return fmt.Errorf("%w: %w", ErrBusy, err)
+	case sqlite.ResultFull:
+		if errors.Is(err, ErrFull) {
+			return err
+		}
+		return fmt.Errorf("%w (free disk space, or raise the database size limit): %w", ErrFull, err)
 	}
 	return err
 }

@@ -342,3 +342,31 @@ type seqCursor struct {
 	seq int64
 	id  JobID
 }
+
+// PendingJobs reads, on the write connection, those of the given jobs that
+// are still pending, for announcing them to the dispatcher again (after a
+// claim failed for want of space). It must be called by the owner of the
+// write connection, outside a write transaction.
+func (s *Store) PendingJobs(ids []JobID) ([]ReadyJob, error) {
+	if s.inTx {
+		return nil, fmt.Errorf("read pending jobs: a write transaction is open")
+	}
+	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, '') FROM jobs
+		WHERE id = $id AND status = 'pending'`)
+	var out []ReadyJob
+	for _, id := range ids {
+		stmt.SetText("$id", string(id))
+		ok, err := stmt.Step()
+		if err == nil && ok {
+			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
+				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4))})
+		}
+		if rerr := stmt.Reset(); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read pending jobs: %w", interpretError(err))
+		}
+	}
+	return out, nil
+}

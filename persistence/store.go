@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -36,6 +37,13 @@ type Options struct {
 	ReadConns int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// MaxPageCount caps the database file at this many pages (PRAGMA
+	// max_page_count on the write connection; a page is 4096 bytes unless
+	// the file says otherwise). A write that would grow the file past it
+	// fails with ErrFull, as on a full disk. A limit below the current size
+	// holds the file at its current size. Default 0: no limit beyond
+	// SQLite's own. It can be changed later with SetMaxPageCount.
+	MaxPageCount int64
 }
 
 func (o Options) withDefaults() Options {
@@ -70,6 +78,38 @@ type Store struct {
 	seenSeq int64     // every job that became pending up to this seq is known
 	cursor  seqCursor // where a paged read of changed jobs stopped
 	dataVer int64     // last PRAGMA data_version seen on conn
+
+	// maxPages is the wanted size limit (SetMaxPageCount, any goroutine);
+	// pagesSet is the limit in force on conn (owner of conn only).
+	maxPages atomic.Int64
+	pagesSet int64
+}
+
+// noPageLimit is the largest max_page_count SQLite accepts: no limit.
+const noPageLimit = 4294967294
+
+// SetMaxPageCount changes the database size limit (see
+// Options.MaxPageCount; 0 removes it). It is safe to call from any
+// goroutine: the limit takes effect at the next write transaction. Raising
+// it after writes failed with ErrFull lets them succeed again.
+func (s *Store) SetMaxPageCount(pages int64) { s.maxPages.Store(max(pages, 0)) }
+
+// applyPageLimit sets the wanted size limit on the write connection when
+// it changed.
+func (s *Store) applyPageLimit() error {
+	want := s.maxPages.Load()
+	if want == s.pagesSet {
+		return nil
+	}
+	n := want
+	if n == 0 {
+		n = noPageLimit
+	}
+	if err := s.exec(fmt.Sprintf("PRAGMA max_page_count = %d", n)); err != nil {
+		return fmt.Errorf("set max_page_count: %w", err)
+	}
+	s.pagesSet = want
+	return nil
 }
 
 // Open opens (creating if needed) the database at path, sets its pragmas,
@@ -119,6 +159,10 @@ func Open(path string, opts Options) (_ *Store, err error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open read pool %s: %w", path, err)
+	}
+	s.SetMaxPageCount(opts.MaxPageCount)
+	if err := s.applyPageLimit(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if s.seenSeq, err = s.readySeq(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)

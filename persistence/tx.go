@@ -12,6 +12,9 @@ func (s *Store) Begin() error {
 	if s.inTx {
 		return fmt.Errorf("begin: a write transaction is already open")
 	}
+	if err := s.applyPageLimit(); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
 	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -56,6 +59,11 @@ func (s *Store) Rollback() error {
 // Do runs fn inside a savepoint of the open write transaction. When fn
 // returns an error, what it wrote is undone and the error returned; the
 // transaction stays open for the other commands of the batch.
+//
+// SQLite may roll back the whole transaction after some errors (a full
+// disk, I/O). Then Do's error matches ErrRolledBack as well as the cause:
+// nothing of the transaction was written, it is closed, and the caller
+// must not go on as if the batch's earlier changes were still pending.
 func (s *Store) Do(fn func() error) (err error) {
 	if !s.inTx {
 		return fmt.Errorf("no write transaction is open")
@@ -66,6 +74,13 @@ func (s *Store) Do(fn func() error) (err error) {
 		release(&err)
 		if err != nil {
 			s.txSeq = seq
+		}
+		if s.conn.AutocommitEnabled() {
+			s.inTx = false
+			if err == nil {
+				err = fmt.Errorf("write transaction ended inside a savepoint")
+			}
+			err = fmt.Errorf("%w: %w", ErrRolledBack, err)
 		}
 	}()
 	return fn()

@@ -1,0 +1,6 @@
+package gigq
+
+// SetMaxPageCount sets the size limit of n's database in pages (0: none),
+// for tests that simulate a full disk. The store applies it at its next
+// write transaction; it is safe to call from any goroutine.
+func SetMaxPageCount(n *Node, pages int64) { n.store.SetMaxPageCount(pages) }
