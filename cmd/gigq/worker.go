@@ -15,6 +15,7 @@ func (a *app) workerCmd() *cobra.Command {
 		workerID    string
 		once        bool
 		grace       time.Duration
+		lease       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -33,11 +34,14 @@ With --once, run at most one job and exit (0 also when none was ready).`,
 			if concurrency < 1 {
 				return usageErrorf("invalid --concurrency %d: must be at least 1", concurrency)
 			}
+			if lease <= 2*time.Second {
+				return usageErrorf("invalid --lease %s: must be longer than the 2s heartbeat", lease)
+			}
 			if grace <= 0 {
 				return usageErrorf("invalid --shutdown-grace %s: must be positive", grace)
 			}
 			cfg := gigq.Config{Path: a.db, Registry: builtinRegistry(), Workers: concurrency, WorkerID: workerID,
-				ShutdownTimeout: grace, Logger: &a.log}
+				ShutdownTimeout: grace, Lease: lease, Logger: &a.log}
 			if once {
 				cfg.MaxJobs = 1
 			}
@@ -74,6 +78,8 @@ With --once, run at most one job and exit (0 also when none was ready).`,
 	f.IntVar(&concurrency, "concurrency", 1, "number of jobs run at once")
 	f.StringVar(&workerID, "worker-id", "", "worker id written on the jobs it runs (default <hostname>-<pid>)")
 	f.BoolVar(&once, "once", false, "run at most one job, then exit")
+	f.DurationVar(&lease, "lease", 15*time.Second,
+		"how long another node may go without a heartbeat before its running jobs are reclaimed")
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second,
 		"on SIGINT/SIGTERM, how long running jobs may finish before they are cancelled and returned to pending")
 	return cmd
