@@ -135,3 +135,20 @@ func TestNodeRow(t *testing.T) {
 	require.Equal(t, 0, rawCount(t, path, `SELECT count(*) FROM nodes`))
 	closeNode(t, c)
 }
+
+// TestMaxJobsRunsAReclaimedJob: a node opened with MaxJobs (gigq worker
+// --once) runs a job it reclaims at start, and is Done only after it.
+func TestMaxJobsRunsAReclaimedJob(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	id := strandJob(t, path, "gone")
+	n := openNode(t, gigq.Config{Path: path, Registry: noopRegistry(), Workers: 1, WorkerID: "once", MaxJobs: 1})
+	select {
+	case <-n.Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("the node did not finish its one job")
+	}
+	j, err := n.Status(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, gigq.StatusCompleted, j.Status, "Done came only after the reclaimed job ran")
+}

@@ -94,7 +94,13 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 		d.handleClaimed(ctx, msg)
 	case *messages.SyncReply:
 		// The store committed everything the workers reported before
-		// checkDone asked: a MaxJobs run is over.
+		// checkDone asked, and announced what its earlier batches made
+		// ready (a job reclaimed at start arrives before this reply). If
+		// that gave us work, the run goes on; else it is over.
+		if len(d.claiming) > 0 || len(d.busy) > 0 || (d.claimed < d.deps.MaxJobs && d.window.Len() > 0) {
+			d.doneSent = false
+			return
+		}
 		d.deps.OnDone()
 	case *messages.Drain:
 		d.draining = true
