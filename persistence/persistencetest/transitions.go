@@ -25,7 +25,7 @@ import (
 // else must be refused.
 var allowed = map[persistence.Status][]string{
 	persistence.StatusPending:   {"claim", "cancel"},
-	persistence.StatusRunning:   {"complete", "fail", "timeout"},
+	persistence.StatusRunning:   {"complete", "fail", "timeout", "release"},
 	persistence.StatusCompleted: {},
 	persistence.StatusFailed:    {"requeue"},
 	persistence.StatusTimeout:   {"requeue"},
@@ -93,7 +93,7 @@ func states() []state {
 	}
 }
 
-// An operation is one of the six changes, named as TransitionError.Op
+// An operation is one of the seven changes, named as TransitionError.Op
 // names it. Reports (complete, fail, timeout) are made for the job's
 // current execution, so that only the state can refuse them.
 type operation struct {
@@ -118,6 +118,7 @@ func operations() []operation {
 		{"complete", persistence.StatusCompleted, report(persistence.OutcomeCompleted)},
 		{"fail", persistence.StatusFailed, report(persistence.OutcomeFailed)},
 		{"timeout", persistence.StatusTimeout, report(persistence.OutcomeTimeout)},
+		{"release", persistence.StatusPending, report(persistence.OutcomeReleased)},
 		{"cancel", persistence.StatusCancelled, func(s *persistence.Store, id persistence.JobID, _ persistence.ExecutionID) error {
 			return s.Cancel(id)
 		}},
@@ -167,10 +168,10 @@ func testForbiddenTransitions(t *testing.T, b *bundle) {
 			})
 		}
 	}
-	// 8 states x 6 operations, less 2 allowed from each of the two
-	// pending states, 3 from running and 1 from each of the four
+	// 8 states x 7 operations, less 2 allowed from each of the two
+	// pending states, 4 from running and 1 from each of the four
 	// failed, timeout and cancelled states.
-	require.Equal(t, 8*6-2*2-3-4*1, refused)
+	require.Equal(t, 8*7-2*2-4-4*1, refused)
 }
 
 func testAllowedTransitions(t *testing.T, b *bundle) {
@@ -285,6 +286,25 @@ func testAllowedTransitions(t *testing.T, b *bundle) {
 		require.Equal(t, "took too long", got.Error)
 		require.False(t, got.CompletedAt.IsZero())
 		require.NotContains(t, b.ready(t, 100, j.Function), j.ID)
+	})
+
+	t.Run("running to pending by release, the attempt not counted", func(t *testing.T) {
+		j := newJob(maxAttempts(1), retryDelay(time.Hour))
+		b.insert(t, j)
+		exec := b.claim(t, j.ID)
+		out := b.finish(t, persistence.Finish{JobID: j.ID, ExecutionID: exec, Outcome: persistence.OutcomeReleased,
+			Error: "interrupted"})
+
+		require.Equal(t, persistence.StatusPending, out.Status)
+		got := b.job(t, j.ID)
+		require.Equal(t, persistence.StatusPending, got.Status)
+		require.Equal(t, 0, got.Attempts, "a released attempt does not count")
+		require.True(t, got.RetryAfter.IsZero(), "a released job is ready at once, whatever its retry delay")
+		require.Contains(t, b.ready(t, 100, j.Function), j.ID)
+		execs := b.executions(t, j.ID)
+		require.Len(t, execs, 1)
+		require.Equal(t, persistence.ExecutionFailed, execs[0].Status)
+		require.Equal(t, "interrupted", execs[0].Error)
 	})
 
 	t.Run("pending to cancelled", func(t *testing.T) {
