@@ -304,3 +304,18 @@ func workerIDs(prefix string, n int) []string {
 	}
 	return out
 }
+
+// waitRegistered waits until every worker id has its row in nodes: the
+// process is past start-up, with its signal handlers installed, so a
+// SIGTERM is a graceful stop and not the default kill.
+func waitRegistered(tb testing.TB, db string, ids ...string) {
+	tb.Helper()
+	conn := openRO(tb, db)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for queryInt(tb, conn, `SELECT count(*) FROM nodes WHERE id = ?`, id) == 0 {
+			require.True(tb, time.Now().Before(deadline), "worker %s did not register", id)
+			<-time.After(10 * time.Millisecond)
+		}
+	}
+}

@@ -55,6 +55,8 @@ func TestCrashKill9(t *testing.T) {
 		require.Zero(t, st.Failed+st.Timeout+st.Cancelled, "%+v", st)
 		return st.Completed == jobs
 	})
+	// The last victim may still be starting when the work runs out.
+	waitRegistered(t, db, "stable", victimID(kills))
 	for _, p := range []*proc{stable, victim} {
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		require.Equal(t, 0, p.wait(t, 30*time.Second), p.stderr.String())
