@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -213,7 +214,7 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 	}
 	return persistence.NewJob{ID: JobID(id.String()), Name: o.Name, Function: function, Params: raw,
 		Priority: o.Priority, MaxAttempts: o.MaxAttempts, Timeout: o.Timeout, RetryDelay: o.RetryDelay,
-		Description: o.Description}, nil
+		Description: o.Description, Dependencies: slices.Clone(o.DependsOn)}, nil
 }
 
 // encodeParams encodes params and checks that they are a JSON object.

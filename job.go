@@ -40,6 +40,7 @@ type Job struct {
 	Params       json.RawMessage
 	Priority     int
 	Dependencies []JobID
+	WorkflowID   WorkflowID // "" for a job outside any workflow
 	MaxAttempts  int
 	Timeout      time.Duration
 	RetryDelay   time.Duration
@@ -78,6 +79,7 @@ type jobJSON struct {
 	Params       json.RawMessage `json:"params"`
 	Priority     int             `json:"priority"`
 	Dependencies []JobID         `json:"dependencies"`
+	WorkflowID   *WorkflowID     `json:"workflow_id"`
 	MaxAttempts  int             `json:"max_attempts"`
 	Timeout      float64         `json:"timeout"`
 	RetryDelay   float64         `json:"retry_delay"`
@@ -107,6 +109,9 @@ func (j *Job) MarshalJSON() ([]byte, error) {
 	if w.Dependencies == nil {
 		w.Dependencies = []JobID{}
 	}
+	if j.WorkflowID != "" {
+		w.WorkflowID = &j.WorkflowID
+	}
 	if len(w.Params) == 0 {
 		w.Params = json.RawMessage("{}")
 	}
@@ -131,6 +136,9 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 	}
 	if w.Error != nil {
 		j.Error = *w.Error
+	}
+	if w.WorkflowID != nil {
+		j.WorkflowID = *w.WorkflowID
 	}
 	if w.WorkerID != nil {
 		j.WorkerID = *w.WorkerID
@@ -163,7 +171,7 @@ func timeOrNil(t time.Time) *time.Time {
 func jobFromRow(r *persistence.Job) *Job {
 	return &Job{
 		ID: r.ID, Name: r.Name, Function: r.Function, Params: r.Params, Priority: r.Priority,
-		Dependencies: r.Dependencies, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay,
+		Dependencies: r.Dependencies, WorkflowID: r.WorkflowID, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay,
 		Description: r.Description, Status: r.Status, Attempts: r.Attempts, Result: r.Result, Error: r.Error,
 		WorkerID: r.WorkerID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, StartedAt: r.StartedAt,
 		CompletedAt: r.CompletedAt,
@@ -203,6 +211,11 @@ type SubmitOpts struct {
 	RetryDelay time.Duration
 	// Description is free text.
 	Description string
+	// DependsOn lists jobs (already submitted) that must complete before
+	// this one may run (GigQ's dependencies). If one of them fails, times
+	// out or is cancelled, this job is cancelled too. An unknown id is
+	// refused (ErrUnknownDependency).
+	DependsOn []JobID
 }
 
 // Defaults for SubmitOpts.

@@ -490,7 +490,7 @@ func TestJobJSON(t *testing.T) {
 	n := openNode(t, gigq.Config{Registry: gigq.NewRegistry().MustAdd(addTask), Workers: 1})
 	ctx := testCtx(t)
 
-	jobFields := []string{"id", "name", "function", "params", "priority", "dependencies", "max_attempts", "timeout",
+	jobFields := []string{"id", "name", "function", "params", "priority", "dependencies", "workflow_id", "max_attempts", "timeout",
 		"retry_delay", "description", "status", "attempts", "result", "error", "worker_id", "created_at",
 		"updated_at", "started_at", "completed_at"}
 	execFields := []string{"id", "job_id", "worker_id", "status", "started_at", "completed_at", "result", "error"}

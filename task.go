@@ -70,6 +70,12 @@ func (t *Task[Args, Result]) Result(ctx context.Context, n *Node, id JobID) (Res
 	return r, nil
 }
 
+// Step makes a workflow step that runs this task with args. opts may be
+// nil.
+func (t *Task[Args, Result]) Step(args Args, opts *SubmitOpts) StepSpec {
+	return StepSpec{function: t.name, params: args, opts: opts}
+}
+
 func (t *Task[Args, Result]) handler() actors.Handler {
 	return func(ctx context.Context, job *persistence.Job) (json.RawMessage, error) {
 		var args Args
@@ -78,10 +84,7 @@ func (t *Task[Args, Result]) handler() actors.Handler {
 				return nil, fmt.Errorf("decode params of job %s for task %q: %w", job.ID, t.name, err)
 			}
 		}
-		ctx = context.WithValue(ctx, jobContextKey{}, &JobContext{
-			ID: job.ID, Name: job.Name, Function: job.Function, Attempt: job.Attempts,
-			MaxAttempts: job.MaxAttempts, ExecutionID: job.ExecutionID, WorkerID: job.WorkerID,
-		})
+		ctx = context.WithValue(ctx, jobContextKey{}, newJobContext(job))
 		res, err := t.fn(ctx, args)
 		if err != nil {
 			return nil, err
@@ -109,6 +112,23 @@ type JobContext struct {
 	MaxAttempts int
 	ExecutionID ExecutionID
 	WorkerID    string
+	WorkflowID  WorkflowID // "" outside a workflow
+	// Dependencies are the jobs this one waited for.
+	Dependencies []JobID
+
+	parents []ParentResult
+}
+
+func newJobContext(job *persistence.Job) *JobContext {
+	jc := &JobContext{
+		ID: job.ID, Name: job.Name, Function: job.Function, Attempt: job.Attempts,
+		MaxAttempts: job.MaxAttempts, ExecutionID: job.ExecutionID, WorkerID: job.WorkerID,
+		WorkflowID: job.WorkflowID, Dependencies: job.Dependencies,
+	}
+	for _, p := range job.ParentResults {
+		jc.parents = append(jc.parents, ParentResult{JobID: p.JobID, Name: p.Name, Result: p.Result})
+	}
+	return jc
 }
 
 type jobContextKey struct{}

@@ -15,11 +15,15 @@ type WriteStore interface {
 	Commit() error
 	Rollback() error
 	Do(fn func() error) error
-	InsertJobs(jobs []persistence.NewJob, at time.Time) error
+	InsertJobs(jobs []persistence.NewJob, at time.Time) ([]persistence.Inserted, error)
+	InsertWorkflow(w persistence.NewWorkflow, at time.Time) error
 	Claim(c persistence.Claim) (*persistence.Job, error)
 	Finish(f persistence.Finish) (persistence.Finished, error)
-	Cancel(id persistence.JobID) error
-	Requeue(id persistence.JobID) (persistence.ReadyJob, error)
+	Cancel(id persistence.JobID) (persistence.Cascade, error)
+	Requeue(id persistence.JobID) (persistence.Dependent, persistence.Cascade, error)
+	CancelWorkflow(id persistence.WorkflowID) ([]persistence.Dependent, error)
+	RefreshWorkflow(id persistence.WorkflowID) (persistence.WorkflowStatus, bool, error)
+	WorkflowGraph(id persistence.WorkflowID) (*persistence.WorkflowGraph, error)
 	ClearCompleted(before time.Time) (int, error)
 	RegisterNode(n persistence.Node) error
 	TouchNode(id string, now time.Time) error
@@ -30,11 +34,14 @@ type WriteStore interface {
 	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
 }
 
-// ReadStore is what the dispatcher and the scheduler read, through the
-// read-only pool. *persistence.Store implements it.
+// ReadStore is what the dispatcher, the scheduler, the supervisor and the
+// workers read, through the read-only pool. *persistence.Store implements
+// it.
 type ReadStore interface {
 	ReadyJobs(ctx context.Context, limit int, functions []string) ([]persistence.ReadyJob, error)
 	DelayedJobs(ctx context.Context, limit int) ([]persistence.ReadyJob, error)
+	UnfinishedWorkflows(ctx context.Context) ([]persistence.WorkflowID, error)
+	ParentResults(ctx context.Context, id persistence.JobID) ([]persistence.ParentResult, error)
 }
 
 // Handler runs one attempt of a job: it gets the claimed job (params as

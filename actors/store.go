@@ -158,8 +158,11 @@ func (s *store) Receive(ctx actor.Context) {
 		s.stopFullTimer()
 	case *retryFull:
 		s.handleRetryFull(ctx)
-	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync:
+	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync,
+		*messages.FinishWorkflow:
 		s.enqueue(ctx, msg)
+	case *messages.LoadWorkflow:
+		s.handleLoadWorkflow(ctx, msg)
 	case *flushBatch:
 		s.flushQueued = false
 		s.flush(ctx)
@@ -191,6 +194,10 @@ type effects struct {
 	ready   []persistence.ReadyJob
 	delayed []persistence.ReadyJob
 	events  []*messages.JobEvent
+	// workflows: per workflow, its changed jobs, for the actor that
+	// tracks it (in the order the workflows were first touched).
+	workflows map[persistence.WorkflowID][]messages.JobChange
+	wfOrder   []persistence.WorkflowID
 }
 
 // flush applies the batch in one transaction, commits, then answers.
@@ -355,14 +362,19 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	now := s.deps.Now()
 	switch m := c.msg.(type) {
 	case *messages.SubmitJobs:
-		err := s.do(func() error { return st.InsertJobs(m.Jobs, now) })
+		var ins []persistence.Inserted
+		err := s.do(func() (err error) {
+			if m.Workflow != nil {
+				if err := st.InsertWorkflow(*m.Workflow, now); err != nil {
+					return err
+				}
+			}
+			ins, err = st.InsertJobs(m.Jobs, now)
+			return err
+		})
 		if err == nil {
 			s.wrote = true
-			for _, j := range m.Jobs {
-				fx.ready = append(fx.ready, persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now})
-				fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventSubmitted, JobID: j.ID, Name: j.Name,
-					Function: j.Function, Status: persistence.StatusPending, MaxAttempts: j.MaxAttempts, At: now})
-			}
+			fx.submitted(m, ins, now)
 		}
 		return &messages.SubmitJobsReply{Err: err}
 	case *messages.ClaimJobs:
@@ -401,6 +413,10 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		}
 		s.wrote = true
 		fx.finished(m.Finish, out, m.Elapsed, now)
+		if out.Cascade.WorkflowID != "" {
+			fx.change(out.Cascade.WorkflowID, messages.JobChange{JobID: m.Finish.JobID, Status: out.Status})
+		}
+		fx.cascade(m.Finish.JobID, out.Cascade, now)
 		return nil
 	case *registerNode:
 		s.applyNode(fx, now, true)
@@ -410,6 +426,9 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return nil
 	case *messages.ChangeJobs:
 		return s.applyChange(m, fx, now)
+	case *messages.FinishWorkflow:
+		s.applyFinishWorkflow(m.WorkflowID)
+		return nil
 	case *messages.Sync:
 		return &messages.SyncReply{}
 	}
@@ -420,21 +439,53 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	st := s.deps.Store
 	switch m.Op {
 	case messages.OpCancel:
-		if err := s.do(func() error { return st.Cancel(m.JobID) }); err != nil {
+		var c persistence.Cascade
+		err := s.do(func() (err error) {
+			if c, err = st.Cancel(m.JobID); err != nil {
+				return err
+			}
+			return s.refreshWorkflows(c)
+		})
+		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: m.JobID,
-			Status: persistence.StatusCancelled, At: now})
-		return &messages.ChangeJobsReply{Count: 1}
+			Status: persistence.StatusCancelled, WorkflowID: c.WorkflowID, At: now})
+		if c.WorkflowID != "" {
+			fx.change(c.WorkflowID, messages.JobChange{JobID: m.JobID, Status: persistence.StatusCancelled})
+		}
+		fx.cascade(m.JobID, c, now)
+		return &messages.ChangeJobsReply{Count: 1 + len(c.Cancelled)}
 	case messages.OpRequeue:
-		var r persistence.ReadyJob
-		if err := s.do(func() (err error) { r, err = st.Requeue(m.JobID); return err }); err != nil {
+		var d persistence.Dependent
+		var c persistence.Cascade
+		err := s.do(func() (err error) {
+			if d, c, err = st.Requeue(m.JobID); err != nil {
+				return err
+			}
+			return s.refreshWorkflows(c)
+		})
+		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
-		fx.ready = append(fx.ready, r)
-		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventRequeued, JobID: m.JobID,
-			Function: r.Function, Status: persistence.StatusPending, At: now})
-		return &messages.ChangeJobsReply{Count: 1}
+		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventRequeued, JobID: m.JobID, Name: d.Name,
+			Function: d.Job.Function, Status: persistence.StatusPending, WorkflowID: d.WorkflowID, At: now})
+		fx.pending(d)
+		fx.cascade(m.JobID, c, now)
+		return &messages.ChangeJobsReply{Count: 1 + len(c.Revived)}
+	case messages.OpCancelWorkflow:
+		var cancelled []persistence.Dependent
+		err := s.do(func() (err error) {
+			if cancelled, err = st.CancelWorkflow(m.WorkflowID); err != nil {
+				return err
+			}
+			return s.refreshWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled})
+		})
+		if err != nil {
+			return &messages.ChangeJobsReply{Err: err}
+		}
+		fx.cascade("", persistence.Cascade{Cancelled: cancelled}, now)
+		return &messages.ChangeJobsReply{Count: len(cancelled)}
 	case messages.OpClearCompleted:
 		var n int
 		err := s.do(func() (err error) { n, err = st.ClearCompleted(m.Before); return err })
@@ -448,7 +499,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 func (fx *effects) finished(f persistence.Finish, out persistence.Finished, elapsed time.Duration, now time.Time) {
 	ev := &messages.JobEvent{JobID: f.JobID, Name: out.Name, Function: out.Job.Function, Status: out.Status,
 		Attempt: out.Attempts, MaxAttempts: out.MaxAttempts, ExecutionID: f.ExecutionID, Error: f.Error,
-		Elapsed: elapsed, At: now}
+		Elapsed: elapsed, WorkflowID: out.Cascade.WorkflowID, At: now}
 	switch out.Status {
 	case persistence.StatusCompleted:
 		ev.Kind = messages.EventCompleted
@@ -498,6 +549,7 @@ func (s *store) announce(ctx actor.Context, fx *effects) {
 	if len(fx.events) > 0 && s.deps.Publish != nil {
 		s.deps.Publish(fx.events)
 	}
+	s.announceWorkflows(ctx, fx)
 }
 
 // handleCheckExternal looks for other processes' writes and re-arms the

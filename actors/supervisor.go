@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gigq-go/gigq/messages"
+	"github.com/gigq-go/gigq/persistence"
 )
 
 // supervisor is the root of a node's actor tree. It spawns the store, the
@@ -19,6 +20,12 @@ import (
 type supervisor struct {
 	deps *Deps
 	log  zerolog.Logger
+
+	// The workflow actors, one per unfinished workflow (see
+	// supervisor_workflows.go).
+	workflows    map[persistence.WorkflowID]*actor.PID
+	workflowPIDs map[string]persistence.WorkflowID // by PID id
+	spawned      int                               // names workflow actors uniquely
 }
 
 // Child names under the supervisor.
@@ -28,6 +35,7 @@ const (
 	schedulerName  = "scheduler"
 	dispatcherName = "dispatcher"
 	workerPrefix   = "worker-"
+	workflowPrefix = "workflow-"
 )
 
 func newSupervisorProps(d *Deps) *actor.Props {
@@ -55,9 +63,19 @@ func (s *supervisor) Receive(ctx actor.Context) {
 				ctx.Send(pid, &messages.NodeStarted{})
 			}
 		}
+		if s.deps.Workers > 0 {
+			ctx.Send(ctx.Self(), &startWorkflows{})
+		}
+	case *startWorkflows:
+		s.startWorkflows(ctx)
+	case *messages.WorkflowChanged:
+		s.routeWorkflow(ctx, msg)
+	case *workflowEnded:
+		s.endWorkflow(ctx, msg)
 	case *readyProbe:
 		ctx.Respond(msg) // Started ran first: the children exist
 	case *actor.Terminated:
+		s.forgetWorkflow(msg.Who)
 		s.log.Debug().Str("child", msg.Who.Id).Msg("child stopped")
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 	default:

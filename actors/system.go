@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -63,8 +64,12 @@ type Deps struct {
 	startedAt time.Time
 
 	// PIDs, fixed by Start before any actor runs.
-	store, scheduler, dispatcher *actor.PID
-	workers                      []*actor.PID
+	supervisor, store, scheduler, dispatcher *actor.PID
+	workers                                  []*actor.PID
+
+	// wfSeq numbers the store's WorkflowChanged messages (it outlives a
+	// restart of the store actor).
+	wfSeq *atomic.Int64
 }
 
 // System is a running actor tree. Its methods are safe for concurrent use
@@ -99,7 +104,9 @@ func Start(d Deps) (*System, error) {
 		return slog.New(zerolog.NewSlogHandler(pa))
 	}))
 	pid := func(name string) *actor.PID { return actor.NewPID(sys.Address(), supervisorName+"/"+name) }
+	d.supervisor = actor.NewPID(sys.Address(), supervisorName)
 	d.store = pid(storeName)
+	d.wfSeq = new(atomic.Int64)
 	if d.Workers > 0 {
 		d.scheduler, d.dispatcher = pid(schedulerName), pid(dispatcherName)
 		for i := range d.Workers {
@@ -160,6 +167,16 @@ func (s *System) request(ctx context.Context, pid *actor.PID, msg any) (any, err
 // Submit writes jobs through the store actor; it returns after COMMIT.
 func (s *System) Submit(ctx context.Context, jobs []persistence.NewJob) error {
 	v, err := s.request(ctx, s.deps.store, &messages.SubmitJobs{Jobs: jobs})
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	return v.(*messages.SubmitJobsReply).Err
+}
+
+// SubmitWorkflow writes a workflow and its jobs in one transaction; it
+// returns after COMMIT.
+func (s *System) SubmitWorkflow(ctx context.Context, w persistence.NewWorkflow, jobs []persistence.NewJob) error {
+	v, err := s.request(ctx, s.deps.store, &messages.SubmitJobs{Jobs: jobs, Workflow: &w})
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}

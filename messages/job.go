@@ -10,6 +10,9 @@ import (
 // new pending jobs. Reply: *SubmitJobsReply, sent only after COMMIT.
 type SubmitJobs struct {
 	Jobs []persistence.NewJob
+	// Workflow, when set, is written first, in the same transaction; the
+	// jobs carry its id.
+	Workflow *persistence.NewWorkflow
 }
 
 // SubmitJobsReply answers SubmitJobs. Err is nil when every job is durable.
@@ -80,14 +83,16 @@ const (
 	OpCancel ChangeOp = iota + 1
 	OpRequeue
 	OpClearCompleted
+	OpCancelWorkflow
 )
 
 // ChangeJobs is sent by the node to the store actor: cancel or requeue a
 // job, or clear finished jobs. Reply: *ChangeJobsReply after COMMIT.
 type ChangeJobs struct {
 	Op     ChangeOp
-	JobID  persistence.JobID // cancel, requeue
-	Before time.Time         // clear: only jobs finished before this (zero: all)
+	JobID      persistence.JobID      // cancel, requeue
+	Before     time.Time              // clear: only jobs finished before this (zero: all)
+	WorkflowID persistence.WorkflowID // cancel workflow
 }
 
 // ChangeJobsReply answers ChangeJobs. Count is the number of jobs changed
@@ -127,5 +132,6 @@ type JobEvent struct {
 	Error       string
 	Elapsed     time.Duration // for the end of an attempt
 	RetryAfter  time.Time     // for a retry that waits
+	WorkflowID  persistence.WorkflowID
 	At          time.Time
 }

@@ -31,7 +31,7 @@ func TestClearCompletedBefore(t *testing.T) {
 		clk.Set(at)
 		j := newJob()
 		insert(t, s, at, j)
-		write(t, s, func() error { return s.Cancel(j.ID) })
+		write(t, s, func() error { _, err := s.Cancel(j.ID); return err })
 		return j.ID
 	}
 	first := completedAt(t1)

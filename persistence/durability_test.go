@@ -60,7 +60,7 @@ func TestCloseRollsBackOpenTransaction(t *testing.T) {
 	kept, lost := newJob(), newJob()
 	insert(t, s, time.Now(), kept)
 	require.NoError(t, s.Begin())
-	require.NoError(t, s.Do(func() error { return s.InsertJobs([]persistence.NewJob{lost}, time.Now()) }))
+	require.NoError(t, s.Do(func() error { _, err := s.InsertJobs([]persistence.NewJob{lost}, time.Now()); return err }))
 	require.NoError(t, s.Close())
 
 	s = openStore(t, path, persistence.Options{})

@@ -81,5 +81,43 @@ func interpretError(err error) error {
 func IsRefusal(err error) bool {
 	var stale *StaleExecutionError
 	return errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrNotFound) ||
-		errors.Is(err, ErrNotDue) || errors.As(err, &stale)
+		errors.Is(err, ErrNotDue) || errors.Is(err, ErrUnknownDependency) || errors.As(err, &stale)
+}
+
+// ErrUnknownDependency matches every *DependencyError with errors.Is.
+var ErrUnknownDependency = errors.New("dependency on an unknown job")
+
+// DependencyError refuses a submit whose job depends on a job id that is
+// neither in the database nor earlier in the same submit. Nothing of the
+// submit was written.
+type DependencyError struct {
+	JobID  JobID
+	Name   string
+	Parent JobID
+}
+
+// Is makes errors.Is(err, ErrUnknownDependency) true.
+func (e *DependencyError) Is(target error) bool { return target == ErrUnknownDependency }
+
+func (e *DependencyError) Error() string {
+	return fmt.Sprintf("job %s (%s) depends on unknown job %s: submit the parent first, or check the id", e.JobID, e.Name, e.Parent)
+}
+
+// BlockedError refuses to requeue a job whose parent failed, timed out or
+// was cancelled: it could never run. Requeue the parent instead, which
+// revives the jobs cancelled because of it. It matches
+// ErrInvalidTransition.
+type BlockedError struct {
+	JobID        JobID
+	Parent       JobID
+	ParentName   string
+	ParentStatus Status
+}
+
+// Is makes errors.Is(err, ErrInvalidTransition) true.
+func (e *BlockedError) Is(target error) bool { return target == ErrInvalidTransition }
+
+func (e *BlockedError) Error() string {
+	return fmt.Sprintf("cannot requeue job %s: its dependency %s (%s) is %s; requeue %s instead, which revives the jobs cancelled because of it",
+		e.JobID, e.Parent, e.ParentName, e.ParentStatus, e.Parent)
 }

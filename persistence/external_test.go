@@ -62,13 +62,13 @@ func TestExternalChangesSeesOtherStoresJobs(t *testing.T) {
 	require.Equal(t, []persistence.JobID{j1.ID}, jobIDs(jobs))
 
 	// A cancel commits, but makes nothing pending.
-	write(t, b, func() error { return b.Cancel(j2.ID) })
+	write(t, b, func() error { _, err := b.Cancel(j2.ID); return err })
 	changed, jobs = changes(t, a)
 	require.True(t, changed)
 	require.Empty(t, jobs)
 
 	// A requeue does.
-	write(t, b, func() (err error) { _, err = b.Requeue(j2.ID); return err })
+	write(t, b, func() (err error) { _, _, err = b.Requeue(j2.ID); return err })
 	changed, jobs = changes(t, a)
 	require.True(t, changed)
 	require.Equal(t, []persistence.JobID{j2.ID}, jobIDs(jobs))
@@ -101,7 +101,7 @@ func TestExternalChangesIgnoresOwnCommits(t *testing.T) {
 
 	exec := claim(t, a, j.ID)
 	finish(t, a, persistence.Finish{JobID: j.ID, ExecutionID: exec, Outcome: persistence.OutcomeFailed})
-	write(t, a, func() (err error) { _, err = a.Requeue(j.ID); return err })
+	write(t, a, func() (err error) { _, _, err = a.Requeue(j.ID); return err })
 	changed, _ = changes(t, a)
 	require.False(t, changed, "a's own claim, report and requeue")
 

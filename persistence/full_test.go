@@ -35,7 +35,7 @@ func TestFullDatabase(t *testing.T) {
 	s.SetMaxPageCount(1) // below the current size: the file cannot grow
 	small, big := newJob(), newJob(func(j *persistence.NewJob) { j.Params = bigParams(64 << 10) })
 	require.NoError(t, s.Begin())
-	err := s.Do(func() error { return s.InsertJobs([]persistence.NewJob{small, big}, now) })
+	err := s.Do(func() error { _, err := s.InsertJobs([]persistence.NewJob{small, big}, now); return err })
 	require.ErrorIs(t, err, persistence.ErrFull)
 	require.Contains(t, err.Error(), "full")
 	require.False(t, persistence.IsRefusal(err))
@@ -87,7 +87,8 @@ func TestMaxPageCountOption(t *testing.T) {
 	s := openStore(t, newPath(t), persistence.Options{MaxPageCount: 1})
 	require.NoError(t, s.Begin())
 	err := s.Do(func() error {
-		return s.InsertJobs([]persistence.NewJob{newJob(func(j *persistence.NewJob) { j.Params = bigParams(64 << 10) })}, time.Now())
+		_, err := s.InsertJobs([]persistence.NewJob{newJob(func(j *persistence.NewJob) { j.Params = bigParams(64 << 10) })}, time.Now())
+		return err
 	})
 	require.ErrorIs(t, err, persistence.ErrFull)
 	require.NoError(t, s.Rollback())

@@ -80,7 +80,7 @@ func write(t *testing.T, s *persistence.Store, fns ...func() error) {
 
 func insert(t *testing.T, s *persistence.Store, at time.Time, jobs ...persistence.NewJob) {
 	t.Helper()
-	write(t, s, func() error { return s.InsertJobs(jobs, at) })
+	write(t, s, func() error { _, err := s.InsertJobs(jobs, at); return err })
 }
 
 func claim(t *testing.T, s *persistence.Store, id persistence.JobID) persistence.ExecutionID {

@@ -13,7 +13,7 @@ import (
 const jobColumns = `id, name, function, params, priority, dependencies, max_attempts, timeout, retry_delay,
 	description, status, attempts, coalesce(result, ''), coalesce(error, ''), coalesce(worker_id, ''),
 	created_at, updated_at, coalesce(started_at, ''), coalesce(completed_at, ''),
-	coalesce(retry_after, ''), coalesce(execution_id, '')`
+	coalesce(retry_after, ''), coalesce(execution_id, ''), coalesce(workflow_id, ''), deps_remaining`
 
 func scanJob(stmt *sqlite.Stmt) Job {
 	j := Job{
@@ -36,6 +36,10 @@ func scanJob(stmt *sqlite.Stmt) Job {
 		CompletedAt: parseTime(stmt.ColumnText(18)),
 		RetryAfter:  parseTime(stmt.ColumnText(19)),
 		ExecutionID: ExecutionID(stmt.ColumnText(20)),
+		WorkflowID:  WorkflowID(stmt.ColumnText(21)),
+	}
+	if j.Status == StatusPending {
+		j.Waiting = stmt.ColumnInt(22)
 	}
 	if r := stmt.ColumnText(12); r != "" {
 		j.Result = json.RawMessage(r)
@@ -160,22 +164,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 			if !ok {
 				return nil
 			}
-			n := stmt.ColumnInt(1)
-			switch Status(stmt.ColumnText(0)) {
-			case StatusPending:
-				st.Pending = n
-			case StatusRunning:
-				st.Running = n
-			case StatusCompleted:
-				st.Completed = n
-			case StatusFailed:
-				st.Failed = n
-			case StatusCancelled:
-				st.Cancelled = n
-			case StatusTimeout:
-				st.Timeout = n
-			}
-			st.Total += n
+			st.AddN(Status(stmt.ColumnText(0)), stmt.ColumnInt(1))
 		}
 	})
 	if err != nil {
@@ -187,7 +176,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 // readyJobsQuery reads the ready window: a range of the jobs_ready index
 // (pending jobs only) in dispatch order, so LIMIT stops the scan early.
 const readyJobsQuery = `SELECT id, function, priority, created_at FROM jobs INDEXED BY jobs_ready
-	WHERE status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)
+	WHERE status = 'pending' AND deps_remaining = 0 AND (retry_after IS NULL OR retry_after <= $now)
 	AND function IN (SELECT value FROM json_each($functions))
 	ORDER BY priority DESC, created_at, id LIMIT $limit`
 
@@ -291,7 +280,7 @@ func (s *Store) MoreExternalChanges(limit int) ([]ReadyJob, bool, error) {
 // (ready_seq, id).
 const pendingSinceSeenQuery = `SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq
 	FROM jobs INDEXED BY jobs_ready_seq
-	WHERE status = 'pending' AND ready_seq > $seen AND ready_seq <= $top
+	WHERE status = 'pending' AND deps_remaining = 0 AND ready_seq > $seen AND ready_seq <= $top
 	AND (ready_seq > $cur_seq OR (ready_seq = $cur_seq AND id > $cur_id))
 	ORDER BY ready_seq, id LIMIT $limit`
 
@@ -352,7 +341,7 @@ func (s *Store) PendingJobs(ids []JobID) ([]ReadyJob, error) {
 		return nil, fmt.Errorf("read pending jobs: a write transaction is open")
 	}
 	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, '') FROM jobs
-		WHERE id = $id AND status = 'pending'`)
+		WHERE id = $id AND status = 'pending' AND deps_remaining = 0`)
 	var out []ReadyJob
 	for _, id := range ids {
 		stmt.SetText("$id", string(id))

@@ -19,41 +19,6 @@ import (
 // delay.
 var ErrNotDue = errors.New("job is not due yet")
 
-// InsertJobs writes new pending jobs, created at the given time.
-func (s *Store) InsertJobs(jobs []NewJob, at time.Time) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	seq, err := s.nextSeq()
-	if err != nil {
-		return fmt.Errorf("insert jobs: %w", err)
-	}
-	now := formatTime(at)
-	stmt := s.conn.Prep(`INSERT INTO jobs (id, name, function, params, priority, max_attempts, timeout,
-		retry_delay, description, status, created_at, updated_at, ready_seq)
-		VALUES ($id, $name, $function, $params, $priority, $max_attempts, $timeout,
-		$retry_delay, $description, 'pending', $now, $now, $seq)`)
-	for _, j := range jobs {
-		stmt.SetText("$id", string(j.ID))
-		stmt.SetText("$name", j.Name)
-		stmt.SetText("$function", j.Function)
-		stmt.SetText("$params", string(j.Params))
-		stmt.SetInt64("$priority", int64(j.Priority))
-		stmt.SetInt64("$max_attempts", int64(j.MaxAttempts))
-		stmt.SetFloat("$timeout", seconds(j.Timeout))
-		stmt.SetFloat("$retry_delay", seconds(j.RetryDelay))
-		stmt.SetText("$description", j.Description)
-		stmt.SetText("$now", now)
-		stmt.SetInt64("$seq", seq)
-		_, err := stmt.Step()
-		stmt.Reset()
-		if err != nil {
-			return fmt.Errorf("insert job %s: %w", j.ID, interpretError(err))
-		}
-	}
-	return nil
-}
-
 // Claim moves a due pending job to running for a new attempt and records
 // the attempt in job_executions. It returns the claimed job. A job that is
 // not pending gives a *TransitionError, one waiting for its retry delay
@@ -63,7 +28,7 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 	nowText := formatTime(now)
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $worker,
 		started_at = $now, updated_at = $now, execution_id = $exec, retry_after = NULL
-		WHERE id = $id AND +status = 'pending' AND (retry_after IS NULL OR retry_after <= $now)`)
+		WHERE id = $id AND +status = 'pending' AND deps_remaining = 0 AND (retry_after IS NULL OR retry_after <= $now)`)
 	stmt.SetText("$worker", c.WorkerID)
 	stmt.SetText("$now", nowText)
 	stmt.SetText("$exec", string(c.ExecutionID))
@@ -80,7 +45,7 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 	// runs a RETURNING statement in two passes with a statement journal,
 	// which copies every page it touches; this read hits cached pages.)
 	stmt = s.conn.Prep(`SELECT name, function, params, priority, max_attempts, timeout, retry_delay, description,
-		attempts, created_at FROM jobs WHERE id = $id`)
+		attempts, created_at, dependencies, coalesce(workflow_id, '') FROM jobs WHERE id = $id`)
 	stmt.SetText("$id", string(c.JobID))
 	if ok, err := stmt.Step(); err != nil || !ok {
 		stmt.Reset()
@@ -103,6 +68,13 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 		StartedAt:   now.UTC(),
 		UpdatedAt:   now.UTC(),
 		ExecutionID: c.ExecutionID,
+		WorkflowID:  WorkflowID(stmt.ColumnText(11)),
+	}
+	if deps := stmt.ColumnText(10); deps != "[]" {
+		if err := json.Unmarshal([]byte(deps), &j.Dependencies); err != nil {
+			stmt.Reset()
+			return nil, fmt.Errorf("read dependencies of job %s: %w", c.JobID, err)
+		}
 	}
 	stmt.Reset()
 	ins := s.conn.Prep(`INSERT INTO job_executions (id, job_id, worker_id, status, started_at)
@@ -188,8 +160,8 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 	if s.conn.Changes() == 0 {
 		return Finished{}, s.staleOrRefused(f)
 	}
-	stmt = s.conn.Prep(`SELECT status, attempts, max_attempts, coalesce(retry_after, ''), priority, created_at, function, name
-		FROM jobs WHERE id = $id`)
+	stmt = s.conn.Prep(`SELECT status, attempts, max_attempts, coalesce(retry_after, ''), priority, created_at, function, name,
+		coalesce(workflow_id, '') FROM jobs WHERE id = $id`)
 	stmt.SetText("$id", string(f.JobID))
 	if ok, err := stmt.Step(); err != nil || !ok {
 		stmt.Reset()
@@ -207,8 +179,19 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 			CreatedAt:  parseTime(stmt.ColumnText(5)),
 			Function:   stmt.ColumnText(6),
 		},
+		Cascade: Cascade{WorkflowID: WorkflowID(stmt.ColumnText(8))},
 	}
 	stmt.Reset()
+	switch out.Status {
+	case StatusCompleted:
+		if out.Cascade.Released, err = s.release(f.JobID); err != nil {
+			return Finished{}, err
+		}
+	case StatusFailed, StatusTimeout:
+		if out.Cascade.Cancelled, err = s.cascadeCancel(f.JobID, f.JobID, upstreamError(f.JobID, out.Name, out.Status)); err != nil {
+			return Finished{}, err
+		}
+	}
 	upd := s.conn.Prep(`UPDATE job_executions SET status = $status, completed_at = $now, result = $result, error = $error
 		WHERE id = $exec`)
 	upd.SetText("$status", string(execStatus))
@@ -229,8 +212,10 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 	return out, nil
 }
 
-// Cancel moves a pending job to cancelled.
-func (s *Store) Cancel(id JobID) error {
+// Cancel moves a pending job to cancelled, and with it every job that
+// depends on it, transitively (their error names it; requeuing it revives
+// them).
+func (s *Store) Cancel(id JobID) (Cascade, error) {
 	now := formatTime(s.opts.Now())
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', completed_at = $now, updated_at = $now, retry_after = NULL
 		WHERE id = $id AND +status = 'pending'`)
@@ -239,44 +224,88 @@ func (s *Store) Cancel(id JobID) error {
 	_, err := stmt.Step()
 	stmt.Reset()
 	if err != nil {
-		return fmt.Errorf("cancel job %s: %w", id, interpretError(err))
+		return Cascade{}, fmt.Errorf("cancel job %s: %w", id, interpretError(err))
 	}
 	if s.conn.Changes() == 0 {
-		return s.refusal(id, "cancel", StatusCancelled)
+		return Cascade{}, s.refusal(id, "cancel", StatusCancelled)
 	}
-	return nil
+	name, wf, err := s.jobNameAndWorkflow(id)
+	if err != nil {
+		return Cascade{}, err
+	}
+	c := Cascade{WorkflowID: wf}
+	c.Cancelled, err = s.cascadeCancel(id, id, upstreamError(id, name, StatusCancelled))
+	return c, err
 }
 
 // Requeue moves a failed, timed-out or cancelled job back to pending with
-// its attempts reset and its error cleared, and returns its ordering key.
-func (s *Store) Requeue(id JobID) (ReadyJob, error) {
+// its attempts reset and its error cleared, waiting again for any parent
+// not completed, and revives the jobs that were cancelled because of it.
+// A job with a parent that failed, timed out or was cancelled gives a
+// *BlockedError: requeue that parent instead.
+func (s *Store) Requeue(id JobID) (Dependent, Cascade, error) {
+	if dead, ok, err := s.deadParent(id); err != nil {
+		return Dependent{}, Cascade{}, err
+	} else if ok {
+		// (A job with such a parent was cancelled with it, so it is in a
+		// state requeue starts from.) Name the job whose requeue helps.
+		if c, _ := dead.state.upstream(dead.id); c != dead.id {
+			return Dependent{}, Cascade{}, &BlockedError{JobID: id, Parent: c, ParentName: s.nameOf(c), ParentStatus: s.statusOf(c)}
+		}
+		return Dependent{}, Cascade{}, &BlockedError{JobID: id, Parent: dead.id, ParentName: dead.state.name, ParentStatus: dead.state.status}
+	}
 	seq, err := s.nextSeq()
 	if err != nil {
-		return ReadyJob{}, fmt.Errorf("requeue job %s: %w", id, err)
+		return Dependent{}, Cascade{}, fmt.Errorf("requeue job %s: %w", id, err)
 	}
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, result = NULL,
-		completed_at = NULL, retry_after = NULL, updated_at = $now, ready_seq = $seq
+		completed_at = NULL, retry_after = NULL, cancelled_by = NULL, updated_at = $now, ready_seq = $seq,
+		deps_remaining = (SELECT count(*) FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id
+			WHERE d.job_id = $id AND p.status != 'completed')
 		WHERE id = $id AND +status IN ('failed', 'timeout', 'cancelled')
-		RETURNING priority, created_at, function`)
+		RETURNING id, function, priority, created_at, deps_remaining, coalesce(workflow_id, ''), name`)
 	stmt.SetText("$now", formatTime(s.opts.Now()))
 	stmt.SetInt64("$seq", seq)
 	stmt.SetText("$id", string(id))
+	rows, err := scanDependents(stmt, StatusPending, "", true)
+	if err != nil {
+		return Dependent{}, Cascade{}, fmt.Errorf("requeue job %s: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return Dependent{}, Cascade{}, s.refusal(id, "requeue", StatusPending)
+	}
+	c := Cascade{WorkflowID: rows[0].WorkflowID}
+	if c.Revived, c.Cancelled, err = s.revive(id); err != nil {
+		return Dependent{}, Cascade{}, err
+	}
+	return rows[0], c, nil
+}
+
+// jobNameAndWorkflow reads a job's name and workflow on the write
+// connection.
+func (s *Store) jobNameAndWorkflow(id JobID) (string, WorkflowID, error) {
+	stmt := s.conn.Prep(`SELECT name, coalesce(workflow_id, '') FROM jobs WHERE id = $id`)
+	defer stmt.Reset()
+	stmt.SetText("$id", string(id))
 	ok, err := stmt.Step()
 	if err != nil {
-		stmt.Reset()
-		return ReadyJob{}, fmt.Errorf("requeue job %s: %w", id, interpretError(err))
+		return "", "", fmt.Errorf("read job %s: %w", id, interpretError(err))
 	}
 	if !ok {
-		stmt.Reset()
-		return ReadyJob{}, s.refusal(id, "requeue", StatusPending)
+		return "", "", fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	r := ReadyJob{ID: id, Priority: stmt.ColumnInt(0), CreatedAt: parseTime(stmt.ColumnText(1)), Function: stmt.ColumnText(2)}
-	_, err = stmt.Step()
-	stmt.Reset()
-	if err != nil {
-		return ReadyJob{}, fmt.Errorf("requeue job %s: %w", id, interpretError(err))
-	}
-	return r, nil
+	return stmt.ColumnText(0), WorkflowID(stmt.ColumnText(1)), nil
+}
+
+// nameOf and statusOf describe a job for an error message ("" if gone).
+func (s *Store) nameOf(id JobID) string {
+	name, _, _ := s.jobNameAndWorkflow(id)
+	return name
+}
+
+func (s *Store) statusOf(id JobID) Status {
+	st, _, _, _ := s.jobState(id)
+	return st
 }
 
 // ClearCompleted deletes completed and cancelled jobs (with their
@@ -295,7 +324,16 @@ func (s *Store) ClearCompleted(before time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("clear completed jobs: %w", interpretError(err))
 	}
-	return s.conn.Changes(), nil
+	n := s.conn.Changes()
+	// Finished workflows whose jobs are all gone go with them.
+	wf := s.conn.Prep(`DELETE FROM workflows WHERE status != 'running'
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = workflows.id)`)
+	_, err = wf.Step()
+	wf.Reset()
+	if err != nil {
+		return 0, fmt.Errorf("clear finished workflows: %w", interpretError(err))
+	}
+	return n, nil
 }
 
 // refusal explains why a guarded update changed no row.
@@ -306,6 +344,9 @@ func (s *Store) refusal(id JobID, op string, to Status) error {
 	}
 	if op == "claim" && status == StatusPending && !retryAfter.IsZero() {
 		return fmt.Errorf("%w: job %s waits for its retry delay until %s", ErrNotDue, id, retryAfter.Format(time.RFC3339Nano))
+	}
+	if op == "claim" && status == StatusPending {
+		return fmt.Errorf("%w: job %s waits for its dependencies to complete", ErrNotDue, id)
 	}
 	return &TransitionError{JobID: id, From: status, To: to, Op: op}
 }

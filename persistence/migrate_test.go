@@ -43,7 +43,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 
 	require.NoError(t, s.Begin())
 	require.NoError(t, s.Do(func() error {
-		return s.InsertJobs([]NewJob{{ID: "kept", Name: "n", Function: "f", Params: []byte(`{}`), MaxAttempts: 1}}, time.Now())
+		_, err := s.InsertJobs([]NewJob{{ID: "kept", Name: "n", Function: "f", Params: []byte(`{}`), MaxAttempts: 1}}, time.Now())
+		return err
 	}))
 	require.NoError(t, s.Commit())
 	require.NoError(t, s.Close())

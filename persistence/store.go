@@ -83,7 +83,17 @@ type Store struct {
 	// pagesSet is the limit in force on conn (owner of conn only).
 	maxPages atomic.Int64
 	pagesSet int64
+
+	// released counts the children the release path counted a completed
+	// parent off (any goroutine may read it).
+	released atomic.Int64
 }
+
+// ReleasedDependents is how many times a completed job was counted off one
+// of its children since the store opened: the rows the release path
+// touched. It grows by a job's number of children per completion, never by
+// the number of jobs in the table.
+func (s *Store) ReleasedDependents() int64 { return s.released.Load() }
 
 // noPageLimit is the largest max_page_count SQLite accepts: no limit.
 const noPageLimit = 4294967294

@@ -68,6 +68,12 @@ type NewJob struct {
 	Timeout     time.Duration
 	RetryDelay  time.Duration
 	Description string
+	// Dependencies are the jobs that must complete before this one may
+	// run, in dependency order: earlier jobs of the same submit, or jobs
+	// already in the database.
+	Dependencies []JobID
+	// WorkflowID is the workflow of a workflow submit ("" for a plain job).
+	WorkflowID WorkflowID
 }
 
 // Job is one row of the jobs table.
@@ -93,6 +99,12 @@ type Job struct {
 	CompletedAt  time.Time // zero until final
 	RetryAfter   time.Time // zero unless a retry waits for its delay
 	ExecutionID  ExecutionID
+	WorkflowID   WorkflowID // "" for a plain job
+	// Waiting is the number of parents not completed yet.
+	Waiting int
+	// ParentResults are the parents' results in dependency order; the
+	// worker fills them in before it runs a job with dependencies.
+	ParentResults []ParentResult
 }
 
 // Execution is one row of job_executions: one attempt of a job.
@@ -166,6 +178,10 @@ type Finished struct {
 	Attempts    int
 	MaxAttempts int
 	Name        string
+	// Cascade is what the job's end did to its dependents: children
+	// released on completion, or descendants cancelled on a final failure
+	// or timeout.
+	Cascade Cascade
 }
 
 // Stats counts jobs by state.
@@ -177,6 +193,30 @@ type Stats struct {
 	Cancelled int `json:"cancelled"`
 	Timeout   int `json:"timeout"`
 	Total     int `json:"total"`
+}
+
+// Add counts one job in the given state.
+func (st *Stats) Add(s Status) { st.AddN(s, 1) }
+
+// AddN counts n jobs in the given state.
+func (st *Stats) AddN(s Status, n int) {
+	switch s {
+	case StatusPending:
+		st.Pending += n
+	case StatusRunning:
+		st.Running += n
+	case StatusCompleted:
+		st.Completed += n
+	case StatusFailed:
+		st.Failed += n
+	case StatusCancelled:
+		st.Cancelled += n
+	case StatusTimeout:
+		st.Timeout += n
+	default:
+		return
+	}
+	st.Total += n
 }
 
 // ListParams filters a listing of jobs. The zero value lists the newest 100

@@ -159,7 +159,7 @@ func TestStatusJSONFields(t *testing.T) {
 
 	workOnce(t, db)
 	f := statusFields(t, db, id)
-	require.Equal(t, sorted("id", "name", "function", "params", "priority", "dependencies", "max_attempts",
+	require.Equal(t, sorted("id", "name", "function", "params", "priority", "dependencies", "workflow_id", "max_attempts",
 		"timeout", "retry_delay", "description", "status", "attempts", "result", "error", "worker_id",
 		"created_at", "updated_at", "started_at", "completed_at", "executions"), keys(f))
 	require.JSONEq(t, `"`+string(id)+`"`, string(f["id"]))

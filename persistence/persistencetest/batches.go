@@ -24,8 +24,8 @@ func testFailedCommandIsUndoneAlone(t *testing.T, b *bundle) {
 	claimedBefore := b.snapshot(t, claimed.ID)
 
 	errs := b.write(t,
-		func() error { return b.s.InsertJobs([]persistence.NewJob{first}, time.Now()) },
-		func() error { return b.s.InsertJobs([]persistence.NewJob{dup}, time.Now()) }, // duplicate id
+		func() error { _, err := b.s.InsertJobs([]persistence.NewJob{first}, time.Now()); return err },
+		func() error { _, err := b.s.InsertJobs([]persistence.NewJob{dup}, time.Now()); return err }, // duplicate id
 		func() error {
 			// Writes, then fails: what it wrote must go.
 			if _, err := b.s.Claim(persistence.Claim{JobID: claimed.ID, ExecutionID: newExecID(), WorkerID: "w"}); err != nil {
@@ -33,7 +33,7 @@ func testFailedCommandIsUndoneAlone(t *testing.T, b *bundle) {
 			}
 			return errRefused
 		},
-		func() error { return b.s.InsertJobs([]persistence.NewJob{last}, time.Now()) },
+		func() error { _, err := b.s.InsertJobs([]persistence.NewJob{last}, time.Now()); return err },
 	)
 
 	require.NoError(t, errs[0])
@@ -55,7 +55,8 @@ func testInsertIsAllOrNothing(t *testing.T, b *bundle) {
 	a, c := newJob(), newJob()
 
 	errs := b.write(t, func() error {
-		return b.s.InsertJobs([]persistence.NewJob{a, existing, c}, time.Now())
+		_, err := b.s.InsertJobs([]persistence.NewJob{a, existing, c}, time.Now())
+		return err
 	})
 
 	require.Error(t, errs[0])
@@ -65,7 +66,7 @@ func testInsertIsAllOrNothing(t *testing.T, b *bundle) {
 func testRollbackUndoesBatch(t *testing.T, b *bundle) {
 	j := newJob()
 	require.NoError(t, b.s.Begin())
-	require.NoError(t, b.s.Do(func() error { return b.s.InsertJobs([]persistence.NewJob{j}, time.Now()) }))
+	require.NoError(t, b.s.Do(func() error { _, err := b.s.InsertJobs([]persistence.NewJob{j}, time.Now()); return err }))
 	require.NoError(t, b.s.Rollback())
 
 	_, err := b.s.Job(b.ctx, j.ID)

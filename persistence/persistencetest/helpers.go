@@ -59,7 +59,7 @@ func (b *bundle) insert(t *testing.T, jobs ...persistence.NewJob) {
 
 func (b *bundle) insertAt(t *testing.T, at time.Time, jobs ...persistence.NewJob) {
 	t.Helper()
-	b.must(t, func() error { return b.s.InsertJobs(jobs, at) })
+	b.must(t, func() error { _, err := b.s.InsertJobs(jobs, at); return err })
 }
 
 // claim claims a job for a new execution and returns the execution id.
@@ -97,7 +97,7 @@ func (b *bundle) timeOut(t *testing.T, id persistence.JobID, exec persistence.Ex
 
 func (b *bundle) cancel(t *testing.T, id persistence.JobID) {
 	t.Helper()
-	b.must(t, func() error { return b.s.Cancel(id) })
+	b.must(t, func() error { _, err := b.s.Cancel(id); return err })
 }
 
 func (b *bundle) job(t *testing.T, id persistence.JobID) *persistence.Job {

@@ -120,10 +120,11 @@ func operations() []operation {
 		{"timeout", persistence.StatusTimeout, report(persistence.OutcomeTimeout)},
 		{"release", persistence.StatusPending, report(persistence.OutcomeReleased)},
 		{"cancel", persistence.StatusCancelled, func(s *persistence.Store, id persistence.JobID, _ persistence.ExecutionID) error {
-			return s.Cancel(id)
+			_, err := s.Cancel(id)
+			return err
 		}},
 		{"requeue", persistence.StatusPending, func(s *persistence.Store, id persistence.JobID, _ persistence.ExecutionID) error {
-			_, err := s.Requeue(id)
+			_, _, err := s.Requeue(id)
 			return err
 		}},
 	}
@@ -339,8 +340,9 @@ func testAllowedTransitions(t *testing.T, b *bundle) {
 		t.Run(st.name+" to pending by requeue", func(t *testing.T) {
 			id := st.make(t, b)
 			before := b.job(t, id)
-			var r persistence.ReadyJob
-			b.must(t, func() (err error) { r, err = b.s.Requeue(id); return err })
+			var d persistence.Dependent
+			b.must(t, func() (err error) { d, _, err = b.s.Requeue(id); return err })
+			r := d.Job
 
 			require.Equal(t, id, r.ID)
 			require.Equal(t, before.Function, r.Function)

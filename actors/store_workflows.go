@@ -1,0 +1,156 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gigq-go/gigq/messages"
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// The store actor's part in workflows and dependencies. The database
+// holds the truth: each job's count of parents not completed is updated
+// in the transaction that ends a parent, and a failure cancels the jobs
+// below it in that same transaction. After COMMIT the store says who must
+// hear about it:
+//   - a plain job (no workflow) that became claimable goes to the
+//     dispatcher, as a fresh job does;
+//   - a change to a job of a workflow, or a completion that a workflow's
+//     job waits for, goes (through the supervisor) to the actor that
+//     tracks that workflow; that actor hands the workflow's jobs to the
+//     dispatcher.
+
+// submitted records what a committed submit made ready and tells.
+func (fx *effects) submitted(m *messages.SubmitJobs, ins []persistence.Inserted, now time.Time) {
+	if m.Workflow != nil {
+		fx.touch(m.Workflow.ID) // its actor starts from the committed graph
+	}
+	for i, j := range m.Jobs {
+		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventSubmitted, JobID: j.ID, Name: j.Name,
+			Function: j.Function, Status: persistence.StatusPending, MaxAttempts: j.MaxAttempts, WorkflowID: j.WorkflowID, At: now})
+		if ins[i].Status == persistence.StatusCancelled {
+			fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: j.ID, Name: j.Name,
+				Function: j.Function, Status: persistence.StatusCancelled, Error: ins[i].Error, WorkflowID: j.WorkflowID, At: now})
+			continue
+		}
+		if j.WorkflowID == "" && ins[i].Waiting == 0 {
+			fx.ready = append(fx.ready, persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now})
+		}
+	}
+}
+
+// cascade records what a job's change did to the jobs that depend on it:
+// children released, descendants cancelled, dependents revived.
+func (fx *effects) cascade(id persistence.JobID, c persistence.Cascade, now time.Time) {
+	for _, d := range c.Released {
+		switch {
+		case d.WorkflowID == "":
+			if d.Remaining == 0 {
+				fx.ready = append(fx.ready, d.Job)
+			}
+		case d.WorkflowID != c.WorkflowID:
+			// A job of another workflow waits for this one: its actor
+			// counts the completion (once per workflow).
+			if ch := fx.workflows[d.WorkflowID]; len(ch) == 0 || ch[len(ch)-1].JobID != id {
+				fx.change(d.WorkflowID, messages.JobChange{JobID: id, Status: persistence.StatusCompleted})
+			}
+		}
+	}
+	for _, d := range c.Cancelled {
+		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: d.Job.ID, Name: d.Name,
+			Function: d.Job.Function, Status: persistence.StatusCancelled, Error: d.Error, WorkflowID: d.WorkflowID, At: now})
+		if d.WorkflowID != "" {
+			fx.change(d.WorkflowID, messages.JobChange{JobID: d.Job.ID, Status: persistence.StatusCancelled})
+		}
+	}
+	for _, d := range c.Revived {
+		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventRequeued, JobID: d.Job.ID, Name: d.Name,
+			Function: d.Job.Function, Status: persistence.StatusPending, WorkflowID: d.WorkflowID, At: now})
+		fx.pending(d)
+	}
+}
+
+// pending records a job that is pending again after a requeue: a plain
+// one goes to the dispatcher once it waits for nothing; a workflow's job
+// goes to its actor.
+func (fx *effects) pending(d persistence.Dependent) {
+	if d.WorkflowID != "" {
+		fx.change(d.WorkflowID, messages.JobChange{JobID: d.Job.ID, Status: persistence.StatusPending, Remaining: d.Remaining})
+		return
+	}
+	if d.Remaining == 0 {
+		fx.ready = append(fx.ready, d.Job)
+	}
+}
+
+// change records a job change for a workflow's actor.
+func (fx *effects) change(w persistence.WorkflowID, c messages.JobChange) {
+	fx.touch(w)
+	fx.workflows[w] = append(fx.workflows[w], c)
+}
+
+// touch makes sure the workflow's actor hears from this batch.
+func (fx *effects) touch(w persistence.WorkflowID) {
+	if fx.workflows == nil {
+		fx.workflows = map[persistence.WorkflowID][]messages.JobChange{}
+	}
+	if _, ok := fx.workflows[w]; !ok {
+		fx.workflows[w] = nil
+		fx.wfOrder = append(fx.wfOrder, w)
+	}
+}
+
+// refreshWorkflows sets the status of the workflows a user's change
+// touched (the change may end a workflow, or bring it back to running).
+// It runs in the change's transaction, so a node without workers (which
+// tracks no workflow) keeps their status right too.
+func (s *store) refreshWorkflows(c persistence.Cascade) error {
+	seen := map[persistence.WorkflowID]bool{"": true}
+	for _, w := range append(append([]persistence.Dependent{{WorkflowID: c.WorkflowID}}, c.Cancelled...), c.Revived...) {
+		if seen[w.WorkflowID] {
+			continue
+		}
+		seen[w.WorkflowID] = true
+		if _, _, err := s.deps.Store.RefreshWorkflow(w.WorkflowID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyFinishWorkflow sets a workflow's final status, as its actor asked.
+func (s *store) applyFinishWorkflow(id persistence.WorkflowID) {
+	var status persistence.WorkflowStatus
+	var changed bool
+	err := s.do(func() (err error) {
+		status, changed, err = s.deps.Store.RefreshWorkflow(id)
+		return err
+	})
+	switch {
+	case err != nil:
+		s.log.Error().Err(err).Str("workflow_id", string(id)).Msg("set workflow status")
+	case changed:
+		s.log.Debug().Str("workflow_id", string(id)).Str("status", string(status)).Msg("workflow ended")
+	}
+}
+
+// handleLoadWorkflow answers a workflow actor with its graph as committed.
+// The store applies batches within one message, so no transaction is open
+// here; every change committed before this read was announced with a
+// smaller Seq.
+func (s *store) handleLoadWorkflow(ctx actor.Context, m *messages.LoadWorkflow) {
+	g, err := s.deps.Store.WorkflowGraph(m.WorkflowID)
+	ctx.Respond(&messages.WorkflowLoaded{Graph: g, Seq: s.deps.wfSeq.Load(), Err: err})
+}
+
+// announceWorkflows hands each touched workflow's changes to the
+// supervisor, which routes them to the workflow's actor.
+func (s *store) announceWorkflows(ctx actor.Context, fx *effects) {
+	if s.deps.dispatcher == nil {
+		return // no workers here: this node tracks no workflow
+	}
+	for _, w := range fx.wfOrder {
+		ctx.Send(s.deps.supervisor, &messages.WorkflowChanged{WorkflowID: w, Seq: s.deps.wfSeq.Add(1), Jobs: fx.workflows[w]})
+	}
+}

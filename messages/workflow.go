@@ -1,0 +1,45 @@
+package messages
+
+import "github.com/gigq-go/gigq/persistence"
+
+// WorkflowChanged is sent by the store actor, after a commit, to the
+// supervisor, which hands it to the actor that tracks the workflow
+// (spawning one when there is none). It lists the jobs of that workflow
+// whose state changed, and the parents outside it that completed. Seq
+// orders it against a WorkflowLoaded snapshot: a tracker ignores changes
+// its snapshot already holds. No reply.
+type WorkflowChanged struct {
+	WorkflowID persistence.WorkflowID
+	Seq        int64
+	Jobs       []JobChange
+}
+
+// JobChange is one job's new state. Remaining (for a pending job) is its
+// number of parents not completed, as the database has it after the
+// change.
+type JobChange struct {
+	JobID     persistence.JobID
+	Status    persistence.Status
+	Remaining int
+}
+
+// LoadWorkflow is sent by a workflow actor to the store actor. Reply:
+// *WorkflowLoaded, read on the write connection between transactions.
+type LoadWorkflow struct {
+	WorkflowID persistence.WorkflowID
+}
+
+// WorkflowLoaded answers LoadWorkflow: the workflow's graph as committed,
+// and the Seq of the last WorkflowChanged sent before it was read.
+type WorkflowLoaded struct {
+	Graph *persistence.WorkflowGraph
+	Seq   int64
+	Err   error
+}
+
+// FinishWorkflow is sent by a workflow actor to the store actor when it
+// sees every job of the workflow ended: the store sets the workflow's
+// final status from the jobs' states, in its next transaction. No reply.
+type FinishWorkflow struct {
+	WorkflowID persistence.WorkflowID
+}

@@ -1,0 +1,263 @@
+package persistence
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+)
+
+// InsertWorkflow writes a workflow's row, running; its jobs follow in the
+// same transaction (InsertJobs with their WorkflowID set).
+func (s *Store) InsertWorkflow(w NewWorkflow, at time.Time) error {
+	now := formatTime(at)
+	stmt := s.conn.Prep(`INSERT INTO workflows (id, name, status, created_at, updated_at)
+		VALUES ($id, $name, 'running', $now, $now)`)
+	stmt.SetText("$id", string(w.ID))
+	stmt.SetText("$name", w.Name)
+	stmt.SetText("$now", now)
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("insert workflow %s: %w", w.ID, interpretError(err))
+	}
+	return nil
+}
+
+// RefreshWorkflow sets a workflow's status from its jobs' states: running
+// while a job is pending or running, else failed if a job failed or timed
+// out, else cancelled if a job was cancelled, else completed. It reads
+// every job of the workflow (through the jobs_workflow index), so it runs
+// when a workflow may have ended or come back, not on every job change. It
+// returns the status and whether it changed.
+func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
+	stmt := s.conn.Prep(`SELECT
+			coalesce(sum(status IN ('pending', 'running')), 0),
+			coalesce(sum(status IN ('failed', 'timeout')), 0),
+			coalesce(sum(status = 'cancelled'), 0),
+			(SELECT status FROM workflows WHERE id = $id)
+		FROM jobs WHERE workflow_id = $id`)
+	stmt.SetText("$id", string(id))
+	ok, err := stmt.Step()
+	if err != nil || !ok {
+		stmt.Reset()
+		return "", false, fmt.Errorf("read workflow %s: %w", id, errOr(interpretError(err), ErrNotFound))
+	}
+	active, failed, cancelled := stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2)
+	old := WorkflowStatus(stmt.ColumnText(3))
+	stmt.Reset()
+	if old == "" {
+		return "", false, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+	}
+	status := WorkflowCompleted
+	switch {
+	case active > 0:
+		status = WorkflowRunning
+	case failed > 0:
+		status = WorkflowFailed
+	case cancelled > 0:
+		status = WorkflowCancelled
+	}
+	if status == old {
+		return status, false, nil
+	}
+	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now WHERE id = $id`)
+	upd.SetText("$status", string(status))
+	upd.SetText("$now", formatTime(s.opts.Now()))
+	upd.SetText("$id", string(id))
+	_, err = upd.Step()
+	upd.Reset()
+	if err != nil {
+		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
+	}
+	return status, true, nil
+}
+
+// CancelWorkflow cancels every pending job of a workflow, and the jobs
+// outside it that depend on them; running jobs finish. It returns the
+// cancelled jobs. An unknown workflow gives ErrNotFound.
+func (s *Store) CancelWorkflow(id WorkflowID) ([]Dependent, error) {
+	if _, err := s.workflowRow(id); err != nil {
+		return nil, err
+	}
+	now := formatTime(s.opts.Now())
+	stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', error = 'workflow cancelled', completed_at = $now,
+		updated_at = $now, retry_after = NULL
+		WHERE workflow_id = $id AND +status = 'pending'
+		RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`)
+	stmt.SetText("$id", string(id))
+	stmt.SetText("$now", now)
+	out, err := scanDependents(stmt, StatusCancelled, "workflow cancelled", false)
+	if err != nil {
+		return nil, fmt.Errorf("cancel workflow %s: %w", id, err)
+	}
+	// Jobs outside the workflow that depend on its cancelled jobs.
+	for _, d := range out[:len(out):len(out)] {
+		below, err := s.cascadeCancel(d.Job.ID, d.Job.ID, upstreamError(d.Job.ID, d.Name, StatusCancelled))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, below...)
+	}
+	return out, nil
+}
+
+// workflowRow reads a workflow on the write connection.
+func (s *Store) workflowRow(id WorkflowID) (Workflow, error) {
+	stmt := s.conn.Prep(`SELECT ` + workflowColumns + ` FROM workflows WHERE id = $id`)
+	defer stmt.Reset()
+	stmt.SetText("$id", string(id))
+	ok, err := stmt.Step()
+	if err != nil {
+		return Workflow{}, fmt.Errorf("read workflow %s: %w", id, interpretError(err))
+	}
+	if !ok {
+		return Workflow{}, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+	}
+	return scanWorkflow(stmt), nil
+}
+
+const workflowColumns = `id, name, status, created_at, updated_at`
+
+func scanWorkflow(stmt *sqlite.Stmt) Workflow {
+	return Workflow{ID: WorkflowID(stmt.ColumnText(0)), Name: stmt.ColumnText(1), Status: WorkflowStatus(stmt.ColumnText(2)),
+		CreatedAt: parseTime(stmt.ColumnText(3)), UpdatedAt: parseTime(stmt.ColumnText(4))}
+}
+
+// WorkflowGraph reads, on the write connection (between transactions, by
+// its owner), what the actor that tracks a workflow needs: its jobs with
+// their state and parents, and the state of parents outside it.
+func (s *Store) WorkflowGraph(id WorkflowID) (*WorkflowGraph, error) {
+	w, err := s.workflowRow(id)
+	if err != nil {
+		return nil, err
+	}
+	g := &WorkflowGraph{Workflow: w, External: map[JobID]Status{}}
+	idx := map[JobID]int{}
+	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, status, deps_remaining
+		FROM jobs WHERE workflow_id = $id ORDER BY id`)
+	stmt.SetText("$id", string(id))
+	for {
+		ok, err := stmt.Step()
+		if err != nil {
+			stmt.Reset()
+			return nil, fmt.Errorf("read jobs of workflow %s: %w", id, interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		j := GraphJob{Job: ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
+			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))},
+			Status: Status(stmt.ColumnText(4)), Remaining: stmt.ColumnInt(5)}
+		idx[j.Job.ID] = len(g.Jobs)
+		g.Jobs = append(g.Jobs, j)
+	}
+	stmt.Reset()
+	edges := s.conn.Prep(`SELECT d.job_id, d.parent_id, p.status, coalesce(p.workflow_id, '') = $id
+		FROM jobs c JOIN job_dependencies d ON d.job_id = c.id JOIN jobs p ON p.id = d.parent_id
+		WHERE c.workflow_id = $id ORDER BY d.job_id, d.position`)
+	edges.SetText("$id", string(id))
+	defer edges.Reset()
+	for {
+		ok, err := edges.Step()
+		if err != nil {
+			return nil, fmt.Errorf("read dependencies of workflow %s: %w", id, interpretError(err))
+		}
+		if !ok {
+			return g, nil
+		}
+		child, parent := JobID(edges.ColumnText(0)), JobID(edges.ColumnText(1))
+		if i, ok := idx[child]; ok {
+			g.Jobs[i].Parents = append(g.Jobs[i].Parents, parent)
+		}
+		if edges.ColumnInt(3) == 0 {
+			g.External[parent] = Status(edges.ColumnText(2))
+		}
+	}
+}
+
+// Workflow reads a workflow and its jobs (oldest first) through the read
+// pool. An unknown id gives ErrNotFound.
+func (s *Store) Workflow(ctx context.Context, id WorkflowID) (*Workflow, []Job, error) {
+	var w *Workflow
+	var jobs []Job
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT ` + workflowColumns + ` FROM workflows WHERE id = $id`)
+		stmt.SetText("$id", string(id))
+		ok, err := stmt.Step()
+		if ok {
+			row := scanWorkflow(stmt)
+			w = &row
+		}
+		stmt.Reset()
+		if err != nil || !ok {
+			return err
+		}
+		js := conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE workflow_id = $id ORDER BY id`)
+		defer js.Reset()
+		js.SetText("$id", string(id))
+		for {
+			ok, err := js.Step()
+			if err != nil || !ok {
+				return err
+			}
+			jobs = append(jobs, scanJob(js))
+		}
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read workflow %s: %w", id, err)
+	}
+	if w == nil {
+		return nil, nil, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+	}
+	return w, jobs, nil
+}
+
+// UnfinishedWorkflows lists the workflows still running, oldest first.
+func (s *Store) UnfinishedWorkflows(ctx context.Context) ([]WorkflowID, error) {
+	var out []WorkflowID
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT id FROM workflows INDEXED BY workflows_running WHERE status = 'running' ORDER BY id`)
+		defer stmt.Reset()
+		for {
+			ok, err := stmt.Step()
+			if err != nil || !ok {
+				return err
+			}
+			out = append(out, WorkflowID(stmt.ColumnText(0)))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished workflows: %w", err)
+	}
+	return out, nil
+}
+
+// ParentResults reads the parents of a job in dependency order, with
+// their results (nil for a parent no longer in the database).
+func (s *Store) ParentResults(ctx context.Context, id JobID) ([]ParentResult, error) {
+	var out []ParentResult
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT d.parent_id, coalesce(p.name, ''), coalesce(p.status, ''), coalesce(p.result, '')
+			FROM job_dependencies d LEFT JOIN jobs p ON p.id = d.parent_id
+			WHERE d.job_id = $id ORDER BY d.position`)
+		defer stmt.Reset()
+		stmt.SetText("$id", string(id))
+		for {
+			ok, err := stmt.Step()
+			if err != nil || !ok {
+				return err
+			}
+			r := ParentResult{JobID: JobID(stmt.ColumnText(0)), Name: stmt.ColumnText(1), Status: Status(stmt.ColumnText(2))}
+			if res := stmt.ColumnText(3); res != "" {
+				r.Result = []byte(res)
+			}
+			out = append(out, r)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read parent results of job %s: %w", id, err)
+	}
+	return out, nil
+}
