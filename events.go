@@ -6,7 +6,8 @@ import (
 	"github.com/gigq-go/gigq/messages"
 )
 
-// Event is one committed change of a job, published after COMMIT.
+// Event is one committed change of a job (or, for EventWorkflow, of a
+// workflow's status), published after COMMIT.
 type Event = messages.JobEvent
 
 // EventKind names a change in a job's life.
@@ -22,6 +23,9 @@ const (
 	EventTimeout   = messages.EventTimeout
 	EventCancelled = messages.EventCancelled
 	EventRequeued  = messages.EventRequeued
+	// EventWorkflow: a workflow's status changed (Event.WorkflowID,
+	// Event.WorkflowStatus).
+	EventWorkflow = messages.EventWorkflow
 )
 
 // subscriberBuffer is each subscription's channel capacity.

@@ -4,3 +4,7 @@ package gigq
 // for tests that simulate a full disk. The store applies it at its next
 // write transaction; it is safe to call from any goroutine.
 func SetMaxPageCount(n *Node, pages int64) { n.store.SetMaxPageCount(pages) }
+
+// ReleasedDependents is how many times n's store counted a completed job
+// off one of its children: the rows the release path touched.
+func ReleasedDependents(n *Node) int64 { return n.store.ReleasedDependents() }

@@ -177,6 +177,22 @@ func (w *Workflow) Submit(ctx context.Context, n *Node) (WorkflowID, map[string]
 	return id, ids, nil
 }
 
+// Validate reports what Submit would refuse in the workflow as built (no
+// jobs, an empty or duplicate key, a dependency on an unknown step, a
+// cycle, a bad task name or params), without writing anything. Only a
+// dependency on a job id that does not exist is left to Submit.
+func (w *Workflow) Validate() error {
+	ids := make([]JobID, len(w.steps))
+	for i, s := range w.steps {
+		ids[i] = s.id
+	}
+	_, err := w.build()
+	for i, s := range w.steps {
+		s.id = ids[i]
+	}
+	return err
+}
+
 // build validates the workflow and returns its jobs, parents first. It
 // sets each step's id.
 func (w *Workflow) build() ([]persistence.NewJob, error) {
@@ -356,6 +372,45 @@ func (n *Node) Workflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, erro
 		info.Counts.Add(rows[i].Status)
 	}
 	return info, nil
+}
+
+// WaitWorkflow blocks until the workflow's status is final (completed,
+// failed or cancelled) or ctx ends, and returns it with its jobs. It wakes
+// on this node's events, and checks the database every 200ms for changes
+// made by other processes.
+func (n *Node) WaitWorkflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, error) {
+	events, cancel := n.Subscribe(EventWorkflow)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if n.closed.Load() {
+			return nil, ErrClosed
+		}
+		w, err := n.store.WorkflowRow(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if w.Status != WorkflowRunning {
+			return n.Workflow(ctx, id)
+		}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-tick.C:
+				break wait
+			case e, ok := <-events:
+				if !ok {
+					return nil, ErrClosed
+				}
+				if e.WorkflowID == id {
+					break wait
+				}
+			}
+		}
+	}
 }
 
 // CancelWorkflow cancels every pending job of a workflow (and the jobs

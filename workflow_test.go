@@ -3,6 +3,7 @@ package gigq_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -40,13 +41,8 @@ func stepOf(out string) gigq.StepSpec {
 // waitWorkflow waits for a workflow to reach a final status.
 func waitWorkflow(t testing.TB, n *gigq.Node, id gigq.WorkflowID) *gigq.WorkflowInfo {
 	t.Helper()
-	var info *gigq.WorkflowInfo
-	eventually(t, "workflow "+string(id)+" ends", func() bool {
-		var err error
-		info, err = n.Workflow(testCtx(t), id)
-		require.NoError(t, err)
-		return info.Status != gigq.WorkflowRunning
-	})
+	info, err := n.WaitWorkflow(testCtx(t), id)
+	require.NoError(t, err)
 	return info
 }
 
@@ -84,4 +80,66 @@ func TestWorkflowDiamond(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"report", "notify"}, res.Parents)
 	require.Equal(t, []gigq.JobID{report.ID(), notify.ID()}, jobs["archive"].Dependencies)
+}
+
+// chain builds a workflow of n steps, each depending on the one before.
+func chain(name string, n int, spec func(i int) gigq.StepSpec) (*gigq.Workflow, []*gigq.Step) {
+	wf := gigq.NewWorkflow(name)
+	steps := make([]*gigq.Step, n)
+	for i := range n {
+		var opts []gigq.StepOption
+		if i > 0 {
+			opts = append(opts, gigq.DependsOn(steps[i-1]))
+		}
+		steps[i] = wf.Add(fmt.Sprintf("s%04d", i), spec(i), opts...)
+	}
+	return wf, steps
+}
+
+func noopStep(int) gigq.StepSpec { return noop.Step(struct{}{}, nil) }
+
+func TestWorkflowChain1000(t *testing.T) {
+	t.Parallel()
+	n := openNode(t, gigq.Config{Registry: gigq.NewRegistry().MustAdd(noop), Workers: 4})
+	before := gigq.ReleasedDependents(n)
+	wf, steps := chain("chain", 1000, noopStep)
+	id, _, err := wf.Submit(testCtx(t), n)
+	require.NoError(t, err)
+	info := waitWorkflow(t, n, id)
+	require.Equal(t, gigq.WorkflowCompleted, info.Status)
+	require.Equal(t, 1000, info.Counts.Completed)
+	// Each completion touched exactly its one child: the release path
+	// reads the parent's edges, never the table.
+	require.Equal(t, int64(999), gigq.ReleasedDependents(n)-before)
+	for i := 1; i < len(steps); i += 97 {
+		prev, cur := status(t, n, steps[i-1].ID()), status(t, n, steps[i].ID())
+		require.False(t, cur.StartedAt.Before(prev.CompletedAt), "step %d started before step %d completed", i, i-1)
+	}
+}
+
+func TestWorkflowFanOutFanIn1000(t *testing.T) {
+	t.Parallel()
+	n := openNode(t, gigq.Config{Registry: gigq.NewRegistry().MustAdd(stepTask), Workers: 4})
+	wf := gigq.NewWorkflow("fan")
+	root := wf.Add("root", stepOf("root"))
+	mids := make([]*gigq.Step, 1000)
+	for i := range mids {
+		mids[i] = wf.Add(fmt.Sprintf("m%04d", i), stepOf(fmt.Sprintf("m%04d", i)), gigq.DependsOn(root))
+	}
+	sink := wf.Add("sink", stepOf("sink"), gigq.DependsOn(mids...))
+	id, _, err := wf.Submit(testCtx(t), n)
+	require.NoError(t, err)
+	info := waitWorkflow(t, n, id)
+	require.Equal(t, gigq.WorkflowCompleted, info.Status)
+	require.Equal(t, 1002, info.Counts.Completed)
+	res, err := stepTask.Result(testCtx(t), n, sink.ID())
+	require.NoError(t, err)
+	require.Len(t, res.Parents, 1000)
+	for i, p := range res.Parents {
+		require.Equal(t, fmt.Sprintf("m%04d", i), p, "parent results in dependency order")
+	}
+	s := status(t, n, sink.ID())
+	for _, m := range mids {
+		require.False(t, s.StartedAt.Before(status(t, n, m.ID()).CompletedAt))
+	}
 }

@@ -364,13 +364,19 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	case *messages.SubmitJobs:
 		var ins []persistence.Inserted
 		err := s.do(func() (err error) {
-			if m.Workflow != nil {
+			if m.Workflow == nil {
+				ins, err = st.InsertJobs(m.Jobs, now)
+				return err
+			}
+			// Two writes that must go together: a refused job (an
+			// unknown dependency) must not leave the workflow row.
+			return st.Do(func() (err error) {
 				if err := st.InsertWorkflow(*m.Workflow, now); err != nil {
 					return err
 				}
-			}
-			ins, err = st.InsertJobs(m.Jobs, now)
-			return err
+				ins, err = st.InsertJobs(m.Jobs, now)
+				return err
+			})
 		})
 		if err == nil {
 			s.wrote = true
@@ -427,7 +433,7 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	case *messages.ChangeJobs:
 		return s.applyChange(m, fx, now)
 	case *messages.FinishWorkflow:
-		s.applyFinishWorkflow(m.WorkflowID)
+		s.applyFinishWorkflow(m.WorkflowID, fx, now)
 		return nil
 	case *messages.Sync:
 		return &messages.SyncReply{}
@@ -444,7 +450,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 			if c, err = st.Cancel(m.JobID); err != nil {
 				return err
 			}
-			return s.refreshWorkflows(c)
+			return s.refreshWorkflows(c, fx, now)
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
@@ -463,7 +469,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 			if d, c, err = st.Requeue(m.JobID); err != nil {
 				return err
 			}
-			return s.refreshWorkflows(c)
+			return s.refreshWorkflows(c, fx, now)
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
@@ -479,7 +485,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 			if cancelled, err = st.CancelWorkflow(m.WorkflowID); err != nil {
 				return err
 			}
-			return s.refreshWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled})
+			return s.refreshWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled}, fx, now)
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}

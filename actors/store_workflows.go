@@ -105,22 +105,26 @@ func (fx *effects) touch(w persistence.WorkflowID) {
 // touched (the change may end a workflow, or bring it back to running).
 // It runs in the change's transaction, so a node without workers (which
 // tracks no workflow) keeps their status right too.
-func (s *store) refreshWorkflows(c persistence.Cascade) error {
+func (s *store) refreshWorkflows(c persistence.Cascade, fx *effects, now time.Time) error {
 	seen := map[persistence.WorkflowID]bool{"": true}
 	for _, w := range append(append([]persistence.Dependent{{WorkflowID: c.WorkflowID}}, c.Cancelled...), c.Revived...) {
 		if seen[w.WorkflowID] {
 			continue
 		}
 		seen[w.WorkflowID] = true
-		if _, _, err := s.deps.Store.RefreshWorkflow(w.WorkflowID); err != nil {
+		status, changed, err := s.deps.Store.RefreshWorkflow(w.WorkflowID)
+		if err != nil {
 			return err
+		}
+		if changed {
+			fx.workflowStatus(w.WorkflowID, status, now)
 		}
 	}
 	return nil
 }
 
 // applyFinishWorkflow sets a workflow's final status, as its actor asked.
-func (s *store) applyFinishWorkflow(id persistence.WorkflowID) {
+func (s *store) applyFinishWorkflow(id persistence.WorkflowID, fx *effects, now time.Time) {
 	var status persistence.WorkflowStatus
 	var changed bool
 	err := s.do(func() (err error) {
@@ -132,7 +136,13 @@ func (s *store) applyFinishWorkflow(id persistence.WorkflowID) {
 		s.log.Error().Err(err).Str("workflow_id", string(id)).Msg("set workflow status")
 	case changed:
 		s.log.Debug().Str("workflow_id", string(id)).Str("status", string(status)).Msg("workflow ended")
+		fx.workflowStatus(id, status, now)
 	}
+}
+
+// workflowStatus records a workflow's new status for the subscribers.
+func (fx *effects) workflowStatus(id persistence.WorkflowID, status persistence.WorkflowStatus, now time.Time) {
+	fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventWorkflow, WorkflowID: id, WorkflowStatus: status, At: now})
 }
 
 // handleLoadWorkflow answers a workflow actor with its graph as committed.

@@ -89,7 +89,7 @@ const (
 // ChangeJobs is sent by the node to the store actor: cancel or requeue a
 // job, or clear finished jobs. Reply: *ChangeJobsReply after COMMIT.
 type ChangeJobs struct {
-	Op     ChangeOp
+	Op         ChangeOp
 	JobID      persistence.JobID      // cancel, requeue
 	Before     time.Time              // clear: only jobs finished before this (zero: all)
 	WorkflowID persistence.WorkflowID // cancel workflow
@@ -115,6 +115,9 @@ const (
 	EventTimeout   EventKind = "timeout"
 	EventCancelled EventKind = "cancelled"
 	EventRequeued  EventKind = "requeued"
+	// EventWorkflow: a workflow's status changed (WorkflowID and
+	// WorkflowStatus; no job).
+	EventWorkflow EventKind = "workflow"
 )
 
 // JobEvent describes one committed change of a job. The store actor
@@ -133,5 +136,7 @@ type JobEvent struct {
 	Elapsed     time.Duration // for the end of an attempt
 	RetryAfter  time.Time     // for a retry that waits
 	WorkflowID  persistence.WorkflowID
-	At          time.Time
+	// WorkflowStatus is the workflow's new status, for EventWorkflow.
+	WorkflowStatus persistence.WorkflowStatus
+	At             time.Time
 }

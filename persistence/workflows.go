@@ -177,6 +177,30 @@ func (s *Store) WorkflowGraph(id WorkflowID) (*WorkflowGraph, error) {
 	}
 }
 
+// WorkflowRow reads one workflow's row (not its jobs) through the read
+// pool. An unknown id gives ErrNotFound.
+func (s *Store) WorkflowRow(ctx context.Context, id WorkflowID) (*Workflow, error) {
+	var w *Workflow
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT ` + workflowColumns + ` FROM workflows WHERE id = $id`)
+		defer stmt.Reset()
+		stmt.SetText("$id", string(id))
+		ok, err := stmt.Step()
+		if ok {
+			row := scanWorkflow(stmt)
+			w = &row
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read workflow %s: %w", id, err)
+	}
+	if w == nil {
+		return nil, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+	}
+	return w, nil
+}
+
 // Workflow reads a workflow and its jobs (oldest first) through the read
 // pool. An unknown id gives ErrNotFound.
 func (s *Store) Workflow(ctx context.Context, id WorkflowID) (*Workflow, []Job, error) {
