@@ -56,6 +56,10 @@ func NewWorkflow(name string) *Workflow { return &Workflow{name: name} }
 // Name is the workflow's name.
 func (w *Workflow) Name() string { return w.name }
 
+// Steps are the workflow's steps in the order they were added (a file's
+// order).
+func (w *Workflow) Steps() []*Step { return append([]*Step(nil), w.steps...) }
+
 // Step is one job of a workflow, returned by Add; pass it to DependsOn.
 type Step struct {
 	wf      *Workflow

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -41,7 +42,20 @@ func stepOf(out string) gigq.StepSpec {
 // waitWorkflow waits for a workflow to reach a final status.
 func waitWorkflow(t testing.TB, n *gigq.Node, id gigq.WorkflowID) *gigq.WorkflowInfo {
 	t.Helper()
-	info, err := n.WaitWorkflow(testCtx(t), id)
+	return waitWorkflowFor(t, n, id, waitTimeout)
+}
+
+// bigWorkflowTimeout bounds the wait for the 1,000-job workflows: under
+// -race the pure-Go SQLite runs about 15 times slower (a 1,000-step chain
+// takes 10 s alone on 2 cores), and the other packages' tests run beside
+// it.
+const bigWorkflowTimeout = 3 * time.Minute
+
+func waitWorkflowFor(t testing.TB, n *gigq.Node, id gigq.WorkflowID, d time.Duration) *gigq.WorkflowInfo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	info, err := n.WaitWorkflow(ctx, id)
 	require.NoError(t, err)
 	return info
 }
@@ -105,7 +119,7 @@ func TestWorkflowChain1000(t *testing.T) {
 	wf, steps := chain("chain", 1000, noopStep)
 	id, _, err := wf.Submit(testCtx(t), n)
 	require.NoError(t, err)
-	info := waitWorkflow(t, n, id)
+	info := waitWorkflowFor(t, n, id, bigWorkflowTimeout)
 	require.Equal(t, gigq.WorkflowCompleted, info.Status)
 	require.Equal(t, 1000, info.Counts.Completed)
 	// Each completion touched exactly its one child: the release path
@@ -129,7 +143,7 @@ func TestWorkflowFanOutFanIn1000(t *testing.T) {
 	sink := wf.Add("sink", stepOf("sink"), gigq.DependsOn(mids...))
 	id, _, err := wf.Submit(testCtx(t), n)
 	require.NoError(t, err)
-	info := waitWorkflow(t, n, id)
+	info := waitWorkflowFor(t, n, id, bigWorkflowTimeout)
 	require.Equal(t, gigq.WorkflowCompleted, info.Status)
 	require.Equal(t, 1002, info.Counts.Completed)
 	res, err := stepTask.Result(testCtx(t), n, sink.ID())

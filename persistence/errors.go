@@ -80,8 +80,9 @@ func interpretError(err error) error {
 // the job (a wrong state, a stale report, an unknown job, a retry not due).
 func IsRefusal(err error) bool {
 	var stale *StaleExecutionError
+	var dep *DependencyError
 	return errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrNotFound) ||
-		errors.Is(err, ErrNotDue) || errors.Is(err, ErrUnknownDependency) || errors.As(err, &stale)
+		errors.Is(err, ErrNotDue) || errors.As(err, &dep) || errors.As(err, &stale)
 }
 
 // ErrUnknownDependency matches every *DependencyError with errors.Is.
@@ -90,16 +91,23 @@ var ErrUnknownDependency = errors.New("dependency on an unknown job")
 // DependencyError refuses a submit whose job depends on a job id that is
 // neither in the database nor earlier in the same submit. Nothing of the
 // submit was written.
+//
+// It also refuses a job that lists a dependency twice, or itself
+// (Repeated); that one does not match ErrUnknownDependency.
 type DependencyError struct {
-	JobID  JobID
-	Name   string
-	Parent JobID
+	JobID    JobID
+	Name     string
+	Parent   JobID
+	Repeated bool
 }
 
-// Is makes errors.Is(err, ErrUnknownDependency) true.
-func (e *DependencyError) Is(target error) bool { return target == ErrUnknownDependency }
+// Is makes errors.Is(err, ErrUnknownDependency) true for an unknown job.
+func (e *DependencyError) Is(target error) bool { return target == ErrUnknownDependency && !e.Repeated }
 
 func (e *DependencyError) Error() string {
+	if e.Repeated {
+		return fmt.Sprintf("job %s (%s) lists dependency %s twice, or depends on itself: list each parent once", e.JobID, e.Name, e.Parent)
+	}
 	return fmt.Sprintf("job %s (%s) depends on unknown job %s: submit the parent first, or check the id", e.JobID, e.Name, e.Parent)
 }
 

@@ -11,16 +11,19 @@ import (
 // the jobs_cancelled_by index, so the work is proportional to the
 // dependents touched, never to the table.
 
-// hasChildrenQuery tells whether any job depends on a parent.
-const hasChildrenQuery = `SELECT 1 FROM job_dependencies WHERE parent_id = $parent LIMIT 1`
+// childrenQuery lists a parent's children.
+const childrenQuery = `SELECT job_id FROM job_dependencies WHERE parent_id = $parent`
 
-// releaseQuery counts a completed parent off its pending children; a child
-// whose counter reaches 0 gets a new ready_seq (other processes see it).
-const releaseQuery = `UPDATE jobs SET deps_remaining = deps_remaining - 1,
-	ready_seq = CASE WHEN deps_remaining = 1 THEN $seq ELSE ready_seq END
-	WHERE id IN (SELECT job_id FROM job_dependencies WHERE parent_id = $parent)
-	AND +status = 'pending' AND deps_remaining > 0
-	RETURNING id, function, priority, created_at, deps_remaining, coalesce(workflow_id, ''), name`
+// releaseQuery counts a completed parent off one child (a child that is no
+// longer pending has no job_waits row).
+const releaseQuery = `UPDATE job_waits SET deps_remaining = deps_remaining - 1
+	WHERE job_id = $id AND deps_remaining > 0
+	RETURNING deps_remaining, coalesce(workflow_id, '')`
+
+// unblockQuery makes a pending job whose last parent completed claimable,
+// with a new ready_seq (other processes see it).
+const unblockQuery = `UPDATE jobs SET waiting = 0, ready_seq = $seq WHERE id = $id AND +status = 'pending' AND waiting
+	RETURNING function, priority, created_at, name`
 
 // cascadeCancelQuery cancels every pending job below a parent.
 const cascadeCancelQuery = `WITH RECURSIVE down(id) AS (
@@ -33,46 +36,125 @@ const cascadeCancelQuery = `WITH RECURSIVE down(id) AS (
 	WHERE id IN (SELECT id FROM down) AND +status = 'pending'
 	RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`
 
-// reviveQuery brings back the jobs cancelled because of a requeued job,
-// each waiting again for its parents not completed.
+// reviveQuery brings back the jobs cancelled because of a requeued job.
 const reviveQuery = `UPDATE jobs SET status = 'pending', error = NULL, cancelled_by = NULL, completed_at = NULL,
-	updated_at = $now, ready_seq = $seq,
-	deps_remaining = (SELECT count(*) FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id
-		WHERE d.job_id = jobs.id AND p.status != 'completed')
+	updated_at = $now, ready_seq = $seq
 	WHERE cancelled_by = $cause AND +status = 'cancelled'
-	RETURNING id, function, priority, created_at, deps_remaining, coalesce(workflow_id, ''), name`
+	RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`
+
+// waitsQuery counts a job's parents, and those not completed.
+const waitsQuery = `SELECT count(*), coalesce(sum(p.status != 'completed'), 0)
+	FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id WHERE d.job_id = $id`
 
 // deadParentQuery finds a parent of a job that can no longer complete.
 const deadParentQuery = `SELECT p.id, p.name, p.status, coalesce(p.cancelled_by, ''), coalesce(p.error, '')
 	FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id
-	WHERE d.job_id = $id AND p.status IN ('failed', 'timeout', 'cancelled')
+	WHERE d.job_id = $id AND +p.status IN ('failed', 'timeout', 'cancelled')
 	ORDER BY d.position LIMIT 1`
 
-// release counts a completed job off its children.
+// release counts a completed job off its children. (One statement per
+// child, not an UPDATE ... WHERE job_id IN (subquery): SQLite builds an
+// ephemeral table and a bloom filter for each run of that, which costs
+// more than the update itself for the usual handful of children.)
 func (s *Store) release(parent JobID) ([]Dependent, error) {
-	probe := s.conn.Prep(hasChildrenQuery)
-	probe.SetText("$parent", string(parent))
-	has, err := probe.Step()
-	probe.Reset()
-	if err != nil {
-		return nil, fmt.Errorf("read dependents of job %s: %w", parent, interpretError(err))
+	list := s.conn.Prep(childrenQuery)
+	list.SetText("$parent", string(parent))
+	var children []JobID
+	for {
+		ok, err := list.Step()
+		if err != nil {
+			list.Reset()
+			return nil, fmt.Errorf("read dependents of job %s: %w", parent, interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		children = append(children, JobID(list.ColumnText(0)))
 	}
-	if !has {
-		return nil, nil
-	}
-	seq, err := s.nextSeq()
-	if err != nil {
-		return nil, fmt.Errorf("release dependents of job %s: %w", parent, err)
-	}
+	list.Reset()
+	var out []Dependent
 	stmt := s.conn.Prep(releaseQuery)
-	stmt.SetText("$parent", string(parent))
-	stmt.SetInt64("$seq", seq)
-	out, err := scanDependents(stmt, StatusPending, "", true)
-	if err != nil {
-		return nil, fmt.Errorf("release dependents of job %s: %w", parent, err)
+	for _, id := range children {
+		stmt.SetText("$id", string(id))
+		ok, err := stmt.Step()
+		if err == nil && ok {
+			out = append(out, Dependent{Job: ReadyJob{ID: id}, Remaining: stmt.ColumnInt(0),
+				WorkflowID: WorkflowID(stmt.ColumnText(1)), Status: StatusPending})
+			_, err = stmt.Step()
+		}
+		stmt.Reset()
+		if err != nil {
+			return nil, fmt.Errorf("release job %s: %w", id, interpretError(err))
+		}
 	}
 	s.released.Add(int64(len(out)))
-	return out, nil
+	// The children whose last parent this was become claimable.
+	kept := out[:0]
+	for _, d := range out {
+		if d.Remaining == 0 {
+			ok, err := s.unblock(&d)
+			if err != nil {
+				return nil, fmt.Errorf("release job %s: %w", d.Job.ID, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		kept = append(kept, d)
+	}
+	return kept, nil
+}
+
+// unblock makes a pending, waiting job claimable and fills in its
+// ordering key; false if it is not pending and waiting.
+func (s *Store) unblock(d *Dependent) (bool, error) {
+	seq, err := s.nextSeq()
+	if err != nil {
+		return false, err
+	}
+	stmt := s.conn.Prep(unblockQuery)
+	defer stmt.Reset()
+	stmt.SetText("$id", string(d.Job.ID))
+	stmt.SetInt64("$seq", seq)
+	ok, err := stmt.Step()
+	if err != nil || !ok {
+		return false, interpretError(err)
+	}
+	d.Job.Function, d.Job.Priority, d.Job.CreatedAt = stmt.ColumnText(0), stmt.ColumnInt(1), parseTime(stmt.ColumnText(2))
+	d.Name = stmt.ColumnText(3)
+	if _, err := stmt.Step(); err != nil {
+		return false, interpretError(err)
+	}
+	return true, nil
+}
+
+// rewait recounts the parents not completed of a job that is pending
+// again (requeued or revived), sets its wait, and fills d.Remaining.
+func (s *Store) rewait(d *Dependent) error {
+	stmt := s.conn.Prep(waitsQuery)
+	stmt.SetText("$id", string(d.Job.ID))
+	_, err := stmt.Step()
+	total, remaining := stmt.ColumnInt(0), stmt.ColumnInt(1)
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("count dependencies of job %s: %w", d.Job.ID, interpretError(err))
+	}
+	d.Remaining = remaining
+	if total == 0 {
+		return nil
+	}
+	if err := s.setWaits(d.Job.ID, d.WorkflowID, remaining); err != nil {
+		return err
+	}
+	upd := s.conn.Prep(`UPDATE jobs SET waiting = $waiting WHERE id = $id`)
+	upd.SetBool("$waiting", remaining > 0)
+	upd.SetText("$id", string(d.Job.ID))
+	_, err = upd.Step()
+	upd.Reset()
+	if err != nil {
+		return fmt.Errorf("set job %s waiting: %w", d.Job.ID, interpretError(err))
+	}
+	return nil
 }
 
 // cascadeCancel cancels every pending job below from, naming cause (the
@@ -83,11 +165,30 @@ func (s *Store) cascadeCancel(from, cause JobID, errText string) ([]Dependent, e
 	stmt.SetText("$cause", string(cause))
 	stmt.SetText("$error", errText)
 	stmt.SetText("$now", formatTime(s.opts.Now()))
-	out, err := scanDependents(stmt, StatusCancelled, errText, false)
+	out, err := scanDependents(stmt, StatusCancelled, errText)
 	if err != nil {
 		return nil, fmt.Errorf("cancel dependents of job %s: %w", from, err)
 	}
+	for _, d := range out {
+		if err := s.dropWaits(d.Job.ID); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// dropWaits forgets the count of a job that is no longer pending
+// (cancelled): completions of its other parents then leave it alone, and
+// a requeue or a revival counts again.
+func (s *Store) dropWaits(id JobID) error {
+	stmt := s.conn.Prep(`DELETE FROM job_waits WHERE job_id = $id`)
+	stmt.SetText("$id", string(id))
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("forget dependencies of job %s: %w", id, interpretError(err))
+	}
+	return nil
 }
 
 // revive returns to pending the jobs cancelled because of cause. A revived
@@ -102,9 +203,14 @@ func (s *Store) revive(cause JobID) (revived, cancelled []Dependent, err error) 
 	stmt.SetText("$cause", string(cause))
 	stmt.SetText("$now", formatTime(s.opts.Now()))
 	stmt.SetInt64("$seq", seq)
-	all, err := scanDependents(stmt, StatusPending, "", true)
+	all, err := scanDependents(stmt, StatusPending, "")
 	if err != nil {
 		return nil, nil, fmt.Errorf("revive dependents of job %s: %w", cause, err)
+	}
+	for i := range all {
+		if err := s.rewait(&all[i]); err != nil {
+			return nil, nil, err
+		}
 	}
 	again := map[JobID]bool{}
 	for _, d := range all {
@@ -177,12 +283,12 @@ func (s *Store) cancelOne(id, cause JobID, errText string) error {
 	if err != nil {
 		return fmt.Errorf("cancel job %s: %w", id, interpretError(err))
 	}
-	return nil
+	return s.dropWaits(id)
 }
 
-// scanDependents steps an UPDATE ... RETURNING of dependents to its end.
-// With remaining, the rows carry deps_remaining before workflow_id.
-func scanDependents(stmt *sqlite.Stmt, status Status, errText string, remaining bool) ([]Dependent, error) {
+// scanDependents steps an UPDATE ... RETURNING id, function, priority,
+// created_at, workflow_id, name to its end.
+func scanDependents(stmt *sqlite.Stmt, status Status, errText string) ([]Dependent, error) {
 	defer stmt.Reset()
 	var out []Dependent
 	for {
@@ -193,15 +299,8 @@ func scanDependents(stmt *sqlite.Stmt, status Status, errText string, remaining 
 		if !ok {
 			return out, nil
 		}
-		d := Dependent{Job: ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))}, Status: status, Error: errText}
-		col := 4
-		if remaining {
-			d.Remaining = stmt.ColumnInt(col)
-			col++
-		}
-		d.WorkflowID = WorkflowID(stmt.ColumnText(col))
-		d.Name = stmt.ColumnText(col + 1)
-		out = append(out, d)
+		out = append(out, Dependent{Job: ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
+			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))},
+			WorkflowID: WorkflowID(stmt.ColumnText(4)), Name: stmt.ColumnText(5), Status: status, Error: errText})
 	}
 }

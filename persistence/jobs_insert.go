@@ -30,7 +30,7 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 	now := formatTime(at)
 	stmt := s.conn.Prep(`INSERT INTO jobs (id, name, function, params, priority, dependencies, max_attempts, timeout,
 		retry_delay, description, status, error, cancelled_by, completed_at, created_at, updated_at, ready_seq,
-		workflow_id, deps_remaining)
+		workflow_id, waiting)
 		VALUES ($id, $name, $function, $params, $priority, $dependencies, $max_attempts, $timeout,
 		$retry_delay, $description, $status, $error, $cancelled_by, $completed_at, $now, $now, $seq,
 		$workflow_id, $waiting)`)
@@ -62,7 +62,7 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 		} else {
 			stmt.SetNull("$workflow_id")
 		}
-		stmt.SetInt64("$waiting", int64(out[i].Waiting))
+		stmt.SetBool("$waiting", out[i].Waiting > 0)
 		_, err := stmt.Step()
 		stmt.Reset()
 		if err != nil {
@@ -71,6 +71,11 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 		if len(j.Dependencies) > 0 {
 			if err := s.insertEdges(j); err != nil {
 				return nil, err
+			}
+			if out[i].Status == StatusPending {
+				if err := s.setWaits(j.ID, j.WorkflowID, out[i].Waiting); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -101,7 +106,7 @@ func (s *Store) resolveDependencies(jobs []NewJob) ([]Inserted, []JobID, error) 
 		seen := make(map[JobID]bool, len(j.Dependencies))
 		for _, p := range j.Dependencies {
 			if seen[p] || p == j.ID {
-				return nil, nil, fmt.Errorf("job %s (%s): dependency %s is listed twice or is the job itself", j.ID, j.Name, p)
+				return nil, nil, &DependencyError{JobID: j.ID, Name: j.Name, Parent: p, Repeated: true}
 			}
 			seen[p] = true
 			var st parentState
@@ -181,6 +186,25 @@ func (s *Store) insertEdges(j NewJob) error {
 		if err != nil {
 			return fmt.Errorf("insert dependency %s of job %s: %w", p, j.ID, interpretError(err))
 		}
+	}
+	return nil
+}
+
+// setWaits records how many parents of a job have not completed.
+func (s *Store) setWaits(id JobID, wf WorkflowID, remaining int) error {
+	stmt := s.conn.Prep(`INSERT INTO job_waits (job_id, deps_remaining, workflow_id) VALUES ($id, $n, $wf)
+		ON CONFLICT (job_id) DO UPDATE SET deps_remaining = excluded.deps_remaining`)
+	stmt.SetText("$id", string(id))
+	stmt.SetInt64("$n", int64(remaining))
+	if wf != "" {
+		stmt.SetText("$wf", string(wf))
+	} else {
+		stmt.SetNull("$wf")
+	}
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("record dependencies of job %s: %w", id, interpretError(err))
 	}
 	return nil
 }

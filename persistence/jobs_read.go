@@ -13,7 +13,8 @@ import (
 const jobColumns = `id, name, function, params, priority, dependencies, max_attempts, timeout, retry_delay,
 	description, status, attempts, coalesce(result, ''), coalesce(error, ''), coalesce(worker_id, ''),
 	created_at, updated_at, coalesce(started_at, ''), coalesce(completed_at, ''),
-	coalesce(retry_after, ''), coalesce(execution_id, ''), coalesce(workflow_id, ''), deps_remaining`
+	coalesce(retry_after, ''), coalesce(execution_id, ''), coalesce(workflow_id, ''),
+	CASE WHEN status = 'pending' AND waiting THEN (SELECT deps_remaining FROM job_waits WHERE job_id = jobs.id) ELSE 0 END`
 
 func scanJob(stmt *sqlite.Stmt) Job {
 	j := Job{
@@ -37,9 +38,7 @@ func scanJob(stmt *sqlite.Stmt) Job {
 		RetryAfter:  parseTime(stmt.ColumnText(19)),
 		ExecutionID: ExecutionID(stmt.ColumnText(20)),
 		WorkflowID:  WorkflowID(stmt.ColumnText(21)),
-	}
-	if j.Status == StatusPending {
-		j.Waiting = stmt.ColumnInt(22)
+		Waiting:     stmt.ColumnInt(22),
 	}
 	if r := stmt.ColumnText(12); r != "" {
 		j.Result = json.RawMessage(r)
@@ -176,7 +175,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 // readyJobsQuery reads the ready window: a range of the jobs_ready index
 // (pending jobs only) in dispatch order, so LIMIT stops the scan early.
 const readyJobsQuery = `SELECT id, function, priority, created_at FROM jobs INDEXED BY jobs_ready
-	WHERE status = 'pending' AND deps_remaining = 0 AND (retry_after IS NULL OR retry_after <= $now)
+	WHERE status = 'pending' AND waiting = 0 AND (retry_after IS NULL OR retry_after <= $now)
 	AND function IN (SELECT value FROM json_each($functions))
 	ORDER BY priority DESC, created_at, id LIMIT $limit`
 
@@ -280,7 +279,7 @@ func (s *Store) MoreExternalChanges(limit int) ([]ReadyJob, bool, error) {
 // (ready_seq, id).
 const pendingSinceSeenQuery = `SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq
 	FROM jobs INDEXED BY jobs_ready_seq
-	WHERE status = 'pending' AND deps_remaining = 0 AND ready_seq > $seen AND ready_seq <= $top
+	WHERE status = 'pending' AND waiting = 0 AND ready_seq > $seen AND ready_seq <= $top
 	AND (ready_seq > $cur_seq OR (ready_seq = $cur_seq AND id > $cur_id))
 	ORDER BY ready_seq, id LIMIT $limit`
 
@@ -341,7 +340,7 @@ func (s *Store) PendingJobs(ids []JobID) ([]ReadyJob, error) {
 		return nil, fmt.Errorf("read pending jobs: a write transaction is open")
 	}
 	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, '') FROM jobs
-		WHERE id = $id AND status = 'pending' AND deps_remaining = 0`)
+		WHERE id = $id AND status = 'pending' AND waiting = 0`)
 	var out []ReadyJob
 	for _, id := range ids {
 		stmt.SetText("$id", string(id))

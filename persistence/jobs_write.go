@@ -28,7 +28,7 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 	nowText := formatTime(now)
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $worker,
 		started_at = $now, updated_at = $now, execution_id = $exec, retry_after = NULL
-		WHERE id = $id AND +status = 'pending' AND deps_remaining = 0 AND (retry_after IS NULL OR retry_after <= $now)`)
+		WHERE id = $id AND +status = 'pending' AND waiting = 0 AND (retry_after IS NULL OR retry_after <= $now)`)
 	stmt.SetText("$worker", c.WorkerID)
 	stmt.SetText("$now", nowText)
 	stmt.SetText("$exec", string(c.ExecutionID))
@@ -229,6 +229,9 @@ func (s *Store) Cancel(id JobID) (Cascade, error) {
 	if s.conn.Changes() == 0 {
 		return Cascade{}, s.refusal(id, "cancel", StatusCancelled)
 	}
+	if err := s.dropWaits(id); err != nil {
+		return Cascade{}, err
+	}
 	name, wf, err := s.jobNameAndWorkflow(id)
 	if err != nil {
 		return Cascade{}, err
@@ -259,20 +262,21 @@ func (s *Store) Requeue(id JobID) (Dependent, Cascade, error) {
 		return Dependent{}, Cascade{}, fmt.Errorf("requeue job %s: %w", id, err)
 	}
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, result = NULL,
-		completed_at = NULL, retry_after = NULL, cancelled_by = NULL, updated_at = $now, ready_seq = $seq,
-		deps_remaining = (SELECT count(*) FROM job_dependencies d JOIN jobs p ON p.id = d.parent_id
-			WHERE d.job_id = $id AND p.status != 'completed')
+		completed_at = NULL, retry_after = NULL, cancelled_by = NULL, updated_at = $now, ready_seq = $seq
 		WHERE id = $id AND +status IN ('failed', 'timeout', 'cancelled')
-		RETURNING id, function, priority, created_at, deps_remaining, coalesce(workflow_id, ''), name`)
+		RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`)
 	stmt.SetText("$now", formatTime(s.opts.Now()))
 	stmt.SetInt64("$seq", seq)
 	stmt.SetText("$id", string(id))
-	rows, err := scanDependents(stmt, StatusPending, "", true)
+	rows, err := scanDependents(stmt, StatusPending, "")
 	if err != nil {
 		return Dependent{}, Cascade{}, fmt.Errorf("requeue job %s: %w", id, err)
 	}
 	if len(rows) == 0 {
 		return Dependent{}, Cascade{}, s.refusal(id, "requeue", StatusPending)
+	}
+	if err := s.rewait(&rows[0]); err != nil {
+		return Dependent{}, Cascade{}, err
 	}
 	c := Cascade{WorkflowID: rows[0].WorkflowID}
 	if c.Revived, c.Cancelled, err = s.revive(id); err != nil {
@@ -312,8 +316,12 @@ func (s *Store) statusOf(id JobID) Status {
 // executions) that finished before the given time; the zero time means all
 // of them. It returns how many jobs it deleted.
 func (s *Store) ClearCompleted(before time.Time) (int, error) {
+	// A job that a job not completed depends on stays: that job may
+	// still run (and read its parents' results) or be revived.
 	stmt := s.conn.Prep(`DELETE FROM jobs WHERE status IN ('completed', 'cancelled')
-		AND ($before = '' OR coalesce(completed_at, updated_at) < $before)`)
+		AND ($before = '' OR coalesce(completed_at, updated_at) < $before)
+		AND NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs c ON c.id = d.job_id
+			WHERE d.parent_id = jobs.id AND c.status != 'completed')`)
 	b := ""
 	if !before.IsZero() {
 		b = formatTime(before)

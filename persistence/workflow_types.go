@@ -51,7 +51,8 @@ type Inserted struct {
 // Dependent is a job whose parent's end changed it: its counter of
 // parents not yet completed went down (released when Remaining is 0), it
 // was cancelled with its parent, or it was revived by its parent's
-// requeue.
+// requeue. A child still waiting (Remaining > 0) carries only its ID,
+// WorkflowID and Remaining: the release path does not read its row.
 type Dependent struct {
 	Job        ReadyJob
 	Name       string

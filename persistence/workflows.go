@@ -75,30 +75,55 @@ func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 }
 
 // CancelWorkflow cancels every pending job of a workflow, and the jobs
-// outside it that depend on them; running jobs finish. It returns the
-// cancelled jobs. An unknown workflow gives ErrNotFound.
+// outside it that depend on them; running jobs finish. Parents are
+// cancelled before their children: a job whose parent this cancel ended is
+// cancelled because of that parent (requeuing the parent revives it), the
+// others with the error "workflow cancelled". It returns the cancelled
+// jobs. An unknown workflow gives ErrNotFound.
 func (s *Store) CancelWorkflow(id WorkflowID) ([]Dependent, error) {
 	if _, err := s.workflowRow(id); err != nil {
 		return nil, err
 	}
-	now := formatTime(s.opts.Now())
-	stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', error = 'workflow cancelled', completed_at = $now,
-		updated_at = $now, retry_after = NULL
-		WHERE workflow_id = $id AND +status = 'pending'
-		RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`)
-	stmt.SetText("$id", string(id))
-	stmt.SetText("$now", now)
-	out, err := scanDependents(stmt, StatusCancelled, "workflow cancelled", false)
-	if err != nil {
-		return nil, fmt.Errorf("cancel workflow %s: %w", id, err)
+	var pending []JobID
+	list := s.conn.Prep(`SELECT id FROM jobs WHERE workflow_id = $id AND status = 'pending' ORDER BY id`)
+	list.SetText("$id", string(id))
+	for {
+		ok, err := list.Step()
+		if err != nil {
+			list.Reset()
+			return nil, fmt.Errorf("cancel workflow %s: %w", id, interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		pending = append(pending, JobID(list.ColumnText(0)))
 	}
-	// Jobs outside the workflow that depend on its cancelled jobs.
-	for _, d := range out[:len(out):len(out)] {
-		below, err := s.cascadeCancel(d.Job.ID, d.Job.ID, upstreamError(d.Job.ID, d.Name, StatusCancelled))
+	list.Reset()
+	const errText = "workflow cancelled"
+	now := formatTime(s.opts.Now())
+	var out []Dependent
+	for _, j := range pending {
+		stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', error = $error, completed_at = $now,
+			updated_at = $now, retry_after = NULL WHERE id = $id AND +status = 'pending'
+			RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`)
+		stmt.SetText("$error", errText)
+		stmt.SetText("$now", now)
+		stmt.SetText("$id", string(j))
+		one, err := scanDependents(stmt, StatusCancelled, errText)
+		if err != nil {
+			return nil, fmt.Errorf("cancel workflow %s: %w", id, err)
+		}
+		if len(one) == 0 {
+			continue // cancelled already, below a job cancelled before it
+		}
+		if err := s.dropWaits(j); err != nil {
+			return nil, err
+		}
+		below, err := s.cascadeCancel(j, j, upstreamError(j, one[0].Name, StatusCancelled))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, below...)
+		out = append(append(out, one...), below...)
 	}
 	return out, nil
 }
@@ -135,8 +160,9 @@ func (s *Store) WorkflowGraph(id WorkflowID) (*WorkflowGraph, error) {
 	}
 	g := &WorkflowGraph{Workflow: w, External: map[JobID]Status{}}
 	idx := map[JobID]int{}
-	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, status, deps_remaining
-		FROM jobs WHERE workflow_id = $id ORDER BY id`)
+	stmt := s.conn.Prep(`SELECT j.id, j.function, j.priority, j.created_at, j.status,
+		CASE WHEN j.waiting THEN coalesce(w.deps_remaining, 0) ELSE 0 END
+		FROM jobs j LEFT JOIN job_waits w ON w.job_id = j.id WHERE j.workflow_id = $id ORDER BY j.id`)
 	stmt.SetText("$id", string(id))
 	for {
 		ok, err := stmt.Step()

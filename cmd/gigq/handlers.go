@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/gigq-go/gigq"
@@ -21,12 +23,74 @@ func builtinRegistry() *gigq.Registry {
 	)
 }
 
-// echoHandler returns its params as the result.
-func echoHandler(_ context.Context, params json.RawMessage) (json.RawMessage, error) {
+// echoHandler returns its params as the result. A job with dependencies
+// gets its params plus "parent_results": an object of each parent's job id
+// to its result, in dependency order.
+func echoHandler(ctx context.Context, params json.RawMessage) (json.RawMessage, error) {
 	if len(params) == 0 {
-		return json.RawMessage("{}"), nil
+		params = json.RawMessage("{}")
 	}
-	return params, nil
+	parents := gigq.ParentResults(ctx)
+	if len(parents) == 0 {
+		return params, nil
+	}
+	members, err := objectMembers(params)
+	if err != nil {
+		return nil, fmt.Errorf("echo: params: %w", err)
+	}
+	results := make([]member, len(parents))
+	for i, p := range parents {
+		results[i] = member{key: string(p.JobID), value: p.Result}
+	}
+	members = slices.DeleteFunc(members, func(m member) bool { return m.key == "parent_results" })
+	return objectJSON(append(members, member{key: "parent_results", value: objectJSON(results)})), nil
+}
+
+// member is one member of a JSON object, whose order a Go map would lose.
+type member struct {
+	key   string
+	value json.RawMessage
+}
+
+// objectMembers splits a JSON object into its members, in order.
+func objectMembers(raw json.RawMessage) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object: %.40s", raw)
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		m := member{key: tok.(string)}
+		if err := dec.Decode(&m.value); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// objectJSON writes the members as one JSON object, in order. A member
+// without a value is null.
+func objectJSON(members []member) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(jsonString(m.key))
+		b.WriteByte(':')
+		if len(m.value) == 0 {
+			b.WriteString("null")
+		}
+		b.Write(m.value)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 // sleepArgs are the params of the sleep handler.

@@ -114,7 +114,9 @@ func (a *app) rootCmd() *cobra.Command {
 
 Submit jobs with "gigq submit", run them with "gigq worker" (in another
 terminal, or on another process sharing the file), and inspect them with
-"gigq status", "gigq list" and "gigq stats". New here? Run "gigq demo".`,
+"gigq status", "gigq list" and "gigq stats". Jobs with dependencies are
+submitted together from a YAML or JSON file with "gigq workflow submit".
+New here? Run "gigq demo".`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
@@ -131,7 +133,7 @@ terminal, or on another process sharing the file), and inspect them with
 	pf.StringVar(&a.logFormat, "log-format", "", "log format on stderr: console or json (default console when stderr is a terminal, else json)")
 	root.AddCommand(
 		a.submitCmd(), a.statusCmd(), a.listCmd(), a.statsCmd(), a.cancelCmd(), a.requeueCmd(),
-		a.clearCmd(), a.workerCmd(), a.demoCmd(),
+		a.clearCmd(), a.workerCmd(), a.workflowCmd(), a.demoCmd(),
 	)
 	return root
 }
@@ -199,6 +201,20 @@ func (timeHook) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 // command but worker and demo does. Close it with closeNode.
 func (a *app) openClient(ctx context.Context) (*gigq.Node, error) {
 	return gigq.Open(ctx, gigq.Config{Path: a.db, ClientOnly: true, WatchInterval: -1, Logger: &a.log})
+}
+
+// withClient adapts a command that reads or submits: it opens a client
+// node for it, closes it after, and exits 1 on errors that carry no code.
+func (a *app) withClient(fn func(cmd *cobra.Command, n *gigq.Node, args []string) error) func(*cobra.Command, []string) error {
+	return runtimeE(func(cmd *cobra.Command, args []string) (err error) {
+		ctx := cmd.Context()
+		n, err := a.openClient(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeNode(ctx, n, &err)
+		return fn(cmd, n, args)
+	})
 }
 
 // closeNode closes n and reports its error into *errp unless the command

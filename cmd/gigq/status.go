@@ -19,14 +19,8 @@ func (a *app) statusCmd() *cobra.Command {
 its result and its attempts. With --json, print the job as one JSON object
 with its executions (the attempts, oldest first).`,
 		Args: exactArgs(1, "exactly one argument, the job id"),
-		RunE: runtimeE(func(cmd *cobra.Command, args []string) (err error) {
-			ctx := cmd.Context()
-			n, err := a.openClient(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeNode(ctx, n, &err)
-			job, err := n.Status(ctx, gigq.JobID(args[0]))
+		RunE: a.withClient(func(cmd *cobra.Command, n *gigq.Node, args []string) error {
+			job, err := n.Status(cmd.Context(), gigq.JobID(args[0]))
 			if err != nil {
 				return err
 			}
@@ -59,6 +53,12 @@ func printJob(w io.Writer, j *gigq.Job, params, result, executions bool) error {
 	row("Retry delay", fmtSeconds(j.RetryDelay))
 	if j.Description != "" {
 		row("Description", j.Description)
+	}
+	if j.WorkflowID != "" {
+		row("Workflow", string(j.WorkflowID))
+	}
+	if len(j.Dependencies) > 0 {
+		row("Depends on", joinIDs(j.Dependencies))
 	}
 	row("Created", fmtTime(j.CreatedAt))
 	row("Updated", fmtTime(j.UpdatedAt))
@@ -94,6 +94,15 @@ func printJob(w io.Writer, j *gigq.Job, params, result, executions bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// joinIDs lists job ids for humans.
+func joinIDs(ids []gigq.JobID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ", ")
 }
 
 // firstLine returns the first line of s, marked when more follow (a panic

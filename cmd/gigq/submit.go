@@ -19,6 +19,7 @@ func (a *app) submitCmd() *cobra.Command {
 		timeout     float64
 		retryDelay  float64
 		description string
+		dependsOn   []string
 		asJSON      bool
 	)
 	cmd := &cobra.Command{
@@ -28,10 +29,15 @@ func (a *app) submitCmd() *cobra.Command {
 is durable in the database; a worker running that handler picks it up.
 
 A -p value is parsed as JSON when it is valid JSON, else kept as a string:
--p n=3 gives 3, -p s=hello gives "hello", -p o='{"a":1}' gives an object.`,
+-p n=3 gives 3, -p s=hello gives "hello", -p o='{"a":1}' gives an object.
+
+With --depends-on ID (repeatable) the job waits until those jobs
+completed, and is cancelled if one of them fails, times out or is
+cancelled; the echo handler then returns its parents' results too.`,
 		Example: `  gigq submit echo -p message=hello
   gigq submit sleep -p seconds=2.5 --priority 10 --timeout 60
-  gigq submit fail -p times=1 --max-attempts 3 --retry-delay 0.5 --json`,
+  gigq submit fail -p times=1 --max-attempts 3 --retry-delay 0.5 --json
+  gigq submit echo -p step=report --depends-on 019...`,
 		Args: exactArgs(1, "exactly one argument, the handler name"),
 		RunE: runtimeE(func(cmd *cobra.Command, args []string) (err error) {
 			p, err := parseParams(params)
@@ -49,6 +55,10 @@ A -p value is parsed as JSON when it is valid JSON, else kept as a string:
 			if err != nil {
 				return err
 			}
+			deps, err := jobIDs(dependsOn)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			n, err := a.openClient(ctx)
 			if err != nil {
@@ -57,7 +67,7 @@ A -p value is parsed as JSON when it is valid JSON, else kept as a string:
 			defer closeNode(ctx, n, &err)
 			id, err := n.Submit(ctx, args[0], p, &gigq.SubmitOpts{
 				Name: name, Priority: priority, MaxAttempts: maxAttempts, Timeout: to, RetryDelay: rd,
-				Description: description,
+				Description: description, DependsOn: deps,
 			})
 			if err != nil {
 				return err
@@ -77,8 +87,21 @@ A -p value is parsed as JSON when it is valid JSON, else kept as a string:
 	f.Float64Var(&timeout, "timeout", gigq.DefaultTimeout.Seconds(), "timeout of one attempt, in seconds")
 	f.Float64Var(&retryDelay, "retry-delay", 0, "delay before a failed attempt is retried, in seconds")
 	f.StringVar(&description, "description", "", "free text")
+	f.StringArrayVar(&dependsOn, "depends-on", nil, "id of a job that must complete first, repeatable")
 	f.BoolVar(&asJSON, "json", false, `print {"id":"<id>"}`)
 	return cmd
+}
+
+// jobIDs converts the ids given with --depends-on.
+func jobIDs(ids []string) ([]gigq.JobID, error) {
+	out := make([]gigq.JobID, len(ids))
+	for i, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			return nil, usageErrorf("invalid --depends-on %q: give a job id", id)
+		}
+		out[i] = gigq.JobID(id)
+	}
+	return out, nil
 }
 
 // parseParams turns key=value pairs into a JSON object's fields: the value

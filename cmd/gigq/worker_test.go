@@ -249,11 +249,16 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, 0, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
 	require.Less(t, time.Since(start), 15*time.Second)
 	for _, want := range []string{"submitted", "started", "completed", "retrying", "failed for good", "attempt 2/3",
-		"STATUS", "COUNT", "total", "gigq list", "--show-executions", "All 6 demo jobs finished"} {
+		"STATUS", "COUNT", "total", "gigq list", "--show-executions", "All 6 demo jobs finished",
+		"workflow data_pipeline, after report and notify", "Workflow data_pipeline completed: 5 of 5 jobs completed.",
+		`report {"format":"pdf",…}, notify {"channel":"email",…}`, "gigq workflow status "} {
 		require.Contains(t, r.stdout, want)
 	}
-	require.Equal(t, gigq.Stats{Completed: 5, Failed: 1, Total: 6}, stats(t, db))
-	require.Regexp(t, `(?m)^completed\s+5$`, r.stdout)
+	section := r.stdout[strings.Index(r.stdout, "Workflow data_pipeline, its jobs"):]
+	require.Regexp(t, `(?s)download .*process .*(report|notify) .*(report|notify) .*archive .*Workflow data_pipeline completed`,
+		section, "the workflow's jobs in the order they ran")
+	require.Equal(t, gigq.Stats{Completed: 10, Failed: 1, Total: 11}, stats(t, db))
+	require.Regexp(t, `(?m)^completed\s+10$`, r.stdout)
 	require.Regexp(t, `(?m)^failed\s+1$`, r.stdout)
 
 	// The hint names the retried job: it completed on its second attempt.

@@ -170,3 +170,103 @@ func newJobID() persistence.JobID { return persistence.JobID(uuid.Must(uuid.NewV
 func newExecID() persistence.ExecutionID {
 	return persistence.ExecutionID(uuid.Must(uuid.NewV7()).String())
 }
+
+// Helpers for dependencies and workflows (dependencies.go).
+
+func dependsOn(ids ...persistence.JobID) func(*persistence.NewJob) {
+	return func(j *persistence.NewJob) { j.Dependencies = ids }
+}
+
+func inWorkflow(id persistence.WorkflowID) func(*persistence.NewJob) {
+	return func(j *persistence.NewJob) { j.WorkflowID = id }
+}
+
+func named(name string) func(*persistence.NewJob) {
+	return func(j *persistence.NewJob) { j.Name = name }
+}
+
+func newWorkflowID() persistence.WorkflowID {
+	return persistence.WorkflowID(uuid.Must(uuid.NewV7()).String())
+}
+
+// insertJobs inserts jobs in one call and returns what InsertJobs made of
+// each.
+func (b *bundle) insertJobs(t *testing.T, jobs ...persistence.NewJob) []persistence.Inserted {
+	t.Helper()
+	var out []persistence.Inserted
+	b.must(t, func() (err error) { out, err = b.s.InsertJobs(jobs, time.Now()); return err })
+	require.Len(t, out, len(jobs))
+	return out
+}
+
+// insertWorkflow writes a running workflow (no jobs).
+func (b *bundle) insertWorkflow(t *testing.T, id persistence.WorkflowID, name string) {
+	t.Helper()
+	b.must(t, func() error { return b.s.InsertWorkflow(persistence.NewWorkflow{ID: id, Name: name}, time.Now()) })
+}
+
+// run claims a job and completes it with result, returning what Finish
+// said.
+func (b *bundle) run(t *testing.T, id persistence.JobID, result string) persistence.Finished {
+	t.Helper()
+	return b.finish(t, persistence.Finish{JobID: id, ExecutionID: b.claim(t, id), Outcome: persistence.OutcomeCompleted,
+		Result: json.RawMessage(result)})
+}
+
+// cancelCascade cancels a job and returns the cascade.
+func (b *bundle) cancelCascade(t *testing.T, id persistence.JobID) persistence.Cascade {
+	t.Helper()
+	var out persistence.Cascade
+	b.must(t, func() (err error) { out, err = b.s.Cancel(id); return err })
+	return out
+}
+
+// requeue requeues a job and returns the job and the cascade.
+func (b *bundle) requeue(t *testing.T, id persistence.JobID) (persistence.Dependent, persistence.Cascade) {
+	t.Helper()
+	var d persistence.Dependent
+	var c persistence.Cascade
+	b.must(t, func() (err error) { d, c, err = b.s.Requeue(id); return err })
+	return d, c
+}
+
+// refresh runs RefreshWorkflow in a transaction of its own.
+func (b *bundle) refresh(t *testing.T, id persistence.WorkflowID) (persistence.WorkflowStatus, bool) {
+	t.Helper()
+	var st persistence.WorkflowStatus
+	var changed bool
+	b.must(t, func() (err error) { st, changed, err = b.s.RefreshWorkflow(id); return err })
+	return st, changed
+}
+
+func dependentIDs(ds []persistence.Dependent) []persistence.JobID {
+	ids := make([]persistence.JobID, 0, len(ds))
+	for _, d := range ds {
+		ids = append(ids, d.Job.ID)
+	}
+	return ids
+}
+
+// tableCounts counts the rows of every table a submit writes to.
+func (b *bundle) tableCounts(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"jobs", "job_dependencies", "job_executions", "workflows"} {
+		out[table] = b.count(t, `SELECT count(*) FROM `+table)
+	}
+	return out
+}
+
+// text reads one text (or NULL, as "<null>") value through the bundle's
+// own connection.
+func (b *bundle) text(t *testing.T, q string, args ...any) string {
+	t.Helper()
+	out := query(t, b.raw, q, args...)
+	require.Len(t, out, 1, q)
+	if out[0][0] == nil {
+		return "<null>"
+	}
+	s, ok := out[0][0].(string)
+	require.True(t, ok, "%s: not text: %v", q, out[0][0])
+	return s
+}
