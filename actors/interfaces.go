@@ -34,14 +34,12 @@ type WriteStore interface {
 	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
 }
 
-// ReadStore is what the dispatcher, the scheduler, the supervisor and the
-// workers read, through the read-only pool. *persistence.Store implements
-// it.
+// ReadStore is what the dispatcher, the scheduler and the supervisor read,
+// through the read-only pool. *persistence.Store implements it.
 type ReadStore interface {
 	ReadyJobs(ctx context.Context, limit int, functions []string) ([]persistence.ReadyJob, error)
 	DelayedJobs(ctx context.Context, limit int) ([]persistence.ReadyJob, error)
 	UnfinishedWorkflows(ctx context.Context) ([]persistence.WorkflowID, error)
-	ParentResults(ctx context.Context, id persistence.JobID) ([]persistence.ParentResult, error)
 }
 
 // Handler runs one attempt of a job: it gets the claimed job (params as

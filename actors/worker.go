@@ -126,25 +126,10 @@ func (w *worker) handleRunAttempt(ctx actor.Context, msg *messages.RunAttempt) {
 	}
 	w.log.Debug().Str("job_id", string(job.ID)).Str("task", job.Function).Int("attempt", job.Attempts).Msg("attempt started")
 	go func() {
-		res, panicked, err := w.runAttempt(hctx, h, job)
+		res, panicked, err := runHandler(hctx, h, job)
 		root.Send(self, &attemptDone{exec: job.ExecutionID, result: res, err: err, panicked: panicked,
 			timedOut: errors.Is(hctx.Err(), context.DeadlineExceeded)})
 	}()
-}
-
-// runAttempt reads the parents' results of a job with dependencies (the
-// handler finds them on its job), then runs the handler.
-func (w *worker) runAttempt(ctx context.Context, h Handler, job *persistence.Job) (json.RawMessage, string, error) {
-	if len(job.Dependencies) > 0 {
-		parents, err := w.deps.Reader.ParentResults(ctx, job.ID)
-		if err != nil {
-			return nil, "", err
-		}
-		withParents := *job
-		withParents.ParentResults = parents
-		job = &withParents
-	}
-	return runHandler(ctx, h, job)
 }
 
 // runHandler calls the handler and turns a panic into a value.

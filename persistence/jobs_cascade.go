@@ -15,15 +15,21 @@ import (
 const childrenQuery = `SELECT job_id FROM job_dependencies WHERE parent_id = $parent`
 
 // releaseQuery counts a completed parent off one child (a child that is no
-// longer pending has no job_waits row).
-const releaseQuery = `UPDATE job_waits SET deps_remaining = deps_remaining - 1
-	WHERE job_id = $id AND deps_remaining > 0
-	RETURNING deps_remaining, coalesce(workflow_id, '')`
+// longer pending has no job_waits row); waitsRowQuery reads the result.
+// (Not UPDATE ... RETURNING, here and below: SQLite runs a RETURNING
+// statement with a statement journal, which costs more than the update.)
+const (
+	releaseQuery  = `UPDATE job_waits SET deps_remaining = deps_remaining - 1 WHERE job_id = $id AND deps_remaining > 0`
+	waitsRowQuery = `SELECT deps_remaining, coalesce(workflow_id, '') FROM job_waits WHERE job_id = $id`
+)
 
 // unblockQuery makes a pending job whose last parent completed claimable,
-// with a new ready_seq (other processes see it).
-const unblockQuery = `UPDATE jobs SET waiting = 0, ready_seq = $seq WHERE id = $id AND +status = 'pending' AND waiting
-	RETURNING function, priority, created_at, name`
+// with a new ready_seq (other processes see it); readyKeyQuery reads its
+// ordering key.
+const (
+	unblockQuery  = `UPDATE jobs SET waiting = 0, ready_seq = $seq WHERE id = $id AND +status = 'pending' AND waiting`
+	readyKeyQuery = `SELECT function, priority, created_at, name FROM jobs WHERE id = $id`
+)
 
 // cascadeCancelQuery cancels every pending job below a parent.
 const cascadeCancelQuery = `WITH RECURSIVE down(id) AS (
@@ -73,16 +79,21 @@ func (s *Store) release(parent JobID) ([]Dependent, error) {
 	}
 	list.Reset()
 	var out []Dependent
-	stmt := s.conn.Prep(releaseQuery)
 	for _, id := range children {
+		stmt := s.conn.Prep(releaseQuery)
 		stmt.SetText("$id", string(id))
-		ok, err := stmt.Step()
-		if err == nil && ok {
-			out = append(out, Dependent{Job: ReadyJob{ID: id}, Remaining: stmt.ColumnInt(0),
-				WorkflowID: WorkflowID(stmt.ColumnText(1)), Status: StatusPending})
-			_, err = stmt.Step()
-		}
+		_, err := stmt.Step()
 		stmt.Reset()
+		if err == nil && s.conn.Changes() > 0 {
+			row := s.conn.Prep(waitsRowQuery)
+			row.SetText("$id", string(id))
+			var ok bool
+			if ok, err = row.Step(); ok {
+				out = append(out, Dependent{Job: ReadyJob{ID: id}, Remaining: row.ColumnInt(0),
+					WorkflowID: WorkflowID(row.ColumnText(1)), Status: StatusPending})
+			}
+			row.Reset()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("release job %s: %w", id, interpretError(err))
 		}
@@ -113,18 +124,22 @@ func (s *Store) unblock(d *Dependent) (bool, error) {
 		return false, err
 	}
 	stmt := s.conn.Prep(unblockQuery)
-	defer stmt.Reset()
 	stmt.SetText("$id", string(d.Job.ID))
 	stmt.SetInt64("$seq", seq)
-	ok, err := stmt.Step()
+	_, err = stmt.Step()
+	stmt.Reset()
+	if err != nil || s.conn.Changes() == 0 {
+		return false, interpretError(err)
+	}
+	row := s.conn.Prep(readyKeyQuery)
+	defer row.Reset()
+	row.SetText("$id", string(d.Job.ID))
+	ok, err := row.Step()
 	if err != nil || !ok {
-		return false, interpretError(err)
+		return false, errOr(interpretError(err), ErrNotFound)
 	}
-	d.Job.Function, d.Job.Priority, d.Job.CreatedAt = stmt.ColumnText(0), stmt.ColumnInt(1), parseTime(stmt.ColumnText(2))
-	d.Name = stmt.ColumnText(3)
-	if _, err := stmt.Step(); err != nil {
-		return false, interpretError(err)
-	}
+	d.Job.Function, d.Job.Priority, d.Job.CreatedAt = row.ColumnText(0), row.ColumnInt(1), parseTime(row.ColumnText(2))
+	d.Name = row.ColumnText(3)
 	return true, nil
 }
 

@@ -70,13 +70,20 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 		ExecutionID: c.ExecutionID,
 		WorkflowID:  WorkflowID(stmt.ColumnText(11)),
 	}
-	if deps := stmt.ColumnText(10); deps != "[]" {
+	deps := stmt.ColumnText(10)
+	stmt.Reset()
+	if deps != "[]" {
+		// The parents' results go with the job to its worker. They are
+		// read here, on the write connection, whose cache holds what it
+		// just wrote; a read-pool connection would reload its pages
+		// after every commit.
 		if err := json.Unmarshal([]byte(deps), &j.Dependencies); err != nil {
-			stmt.Reset()
 			return nil, fmt.Errorf("read dependencies of job %s: %w", c.JobID, err)
 		}
+		if j.ParentResults, err = parentResults(s.conn, c.JobID); err != nil {
+			return nil, fmt.Errorf("read parent results of job %s: %w", c.JobID, err)
+		}
 	}
-	stmt.Reset()
 	ins := s.conn.Prep(`INSERT INTO job_executions (id, job_id, worker_id, status, started_at)
 		VALUES ($id, $job, $worker, 'running', $now)`)
 	ins.SetText("$id", string(c.ExecutionID))

@@ -31,6 +31,7 @@ func TestPragmas(t *testing.T) {
 			require.Equal(t, "1", pragma(t, s.conn, "foreign_keys"))
 			require.Equal(t, tc.synchronous, pragma(t, s.conn, "synchronous"))
 			require.Equal(t, tc.busy, pragma(t, s.conn, "busy_timeout"))
+			require.Equal(t, "10000", pragma(t, s.conn, "wal_autocheckpoint"), "the checkpointer does the work")
 		})
 	}
 }

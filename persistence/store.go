@@ -84,6 +84,8 @@ type Store struct {
 	maxPages atomic.Int64
 	pagesSet int64
 
+	ckpt *checkpointer // copies the WAL back in the background
+
 	// released counts the children the release path counted a completed
 	// parent off (any goroutine may read it).
 	released atomic.Int64
@@ -180,6 +182,9 @@ func Open(path string, opts Options) (_ *Store, err error) {
 	if s.dataVer, err = s.dataVersion(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if s.ckpt, err = startCheckpointer(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -194,7 +199,8 @@ func setPragmas(conn *sqlite.Conn, sync Sync) error {
 	if mode != "wal" {
 		return fmt.Errorf("journal_mode is %q, want wal (is the file on a filesystem without shared memory?)", mode)
 	}
-	for _, p := range []string{"PRAGMA synchronous=" + strings.ToUpper(string(sync)), "PRAGMA foreign_keys=ON"} {
+	for _, p := range []string{"PRAGMA synchronous=" + strings.ToUpper(string(sync)), "PRAGMA foreign_keys=ON",
+		fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", writerAutocheckpoint)} {
 		if err := sqlitex.ExecuteTransient(conn, p, nil); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
@@ -222,6 +228,12 @@ func (s *Store) Sync() Sync { return s.opts.Sync }
 // transaction is rolled back.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ckpt != nil {
+		if err := s.ckpt.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close checkpoint connection: %w", err))
+		}
+		s.ckpt = nil
+	}
 	if s.pool != nil {
 		if err := s.pool.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close read pool: %w", err))

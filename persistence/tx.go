@@ -33,6 +33,9 @@ func (s *Store) Commit() error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.inTx = false
+	if s.ckpt != nil {
+		s.ckpt.poke()
+	}
 	// Advance the watermark of known pending jobs only when no other
 	// process took a seq since we last looked; otherwise the next
 	// ExternalChanges reads from the old watermark and finds theirs.

@@ -102,8 +102,8 @@ type Job struct {
 	WorkflowID   WorkflowID // "" for a plain job
 	// Waiting is the number of parents not completed yet.
 	Waiting int
-	// ParentResults are the parents' results in dependency order; the
-	// worker fills them in before it runs a job with dependencies.
+	// ParentResults are the parents' results in dependency order, read
+	// by Claim for a job with dependencies.
 	ParentResults []ParentResult
 }
 

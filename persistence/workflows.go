@@ -285,29 +285,36 @@ func (s *Store) UnfinishedWorkflows(ctx context.Context) ([]WorkflowID, error) {
 }
 
 // ParentResults reads the parents of a job in dependency order, with
-// their results (nil for a parent no longer in the database).
+// their results (nil for a parent that has none), through the read pool.
 func (s *Store) ParentResults(ctx context.Context, id JobID) ([]ParentResult, error) {
 	var out []ParentResult
-	err := s.read(ctx, func(conn *sqlite.Conn) error {
-		stmt := conn.Prep(`SELECT d.parent_id, coalesce(p.name, ''), coalesce(p.status, ''), coalesce(p.result, '')
-			FROM job_dependencies d LEFT JOIN jobs p ON p.id = d.parent_id
-			WHERE d.job_id = $id ORDER BY d.position`)
-		defer stmt.Reset()
-		stmt.SetText("$id", string(id))
-		for {
-			ok, err := stmt.Step()
-			if err != nil || !ok {
-				return err
-			}
-			r := ParentResult{JobID: JobID(stmt.ColumnText(0)), Name: stmt.ColumnText(1), Status: Status(stmt.ColumnText(2))}
-			if res := stmt.ColumnText(3); res != "" {
-				r.Result = []byte(res)
-			}
-			out = append(out, r)
-		}
+	err := s.read(ctx, func(conn *sqlite.Conn) (err error) {
+		out, err = parentResults(conn, id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read parent results of job %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// parentResults reads a job's parents and their results on conn.
+func parentResults(conn *sqlite.Conn, id JobID) ([]ParentResult, error) {
+	stmt := conn.Prep(`SELECT d.parent_id, coalesce(p.name, ''), coalesce(p.status, ''), coalesce(p.result, '')
+		FROM job_dependencies d LEFT JOIN jobs p ON p.id = d.parent_id
+		WHERE d.job_id = $id ORDER BY d.position`)
+	defer stmt.Reset()
+	stmt.SetText("$id", string(id))
+	var out []ParentResult
+	for {
+		ok, err := stmt.Step()
+		if err != nil || !ok {
+			return out, interpretError(err)
+		}
+		r := ParentResult{JobID: JobID(stmt.ColumnText(0)), Name: stmt.ColumnText(1), Status: Status(stmt.ColumnText(2))}
+		if res := stmt.ColumnText(3); res != "" {
+			r.Result = []byte(res)
+		}
+		out = append(out, r)
+	}
 }
