@@ -49,4 +49,28 @@
 // timeout; a pending job can be cancelled; failed, timeout and cancelled
 // jobs can be requeued. Any other change is refused with an error that
 // matches ErrInvalidTransition.
+//
+// # Workflows and dependencies
+//
+// A Workflow groups jobs under a name, with dependencies; Submit writes
+// it, every job and every edge, in one transaction:
+//
+//	wf := gigq.NewWorkflow("data_pipeline")
+//	download := wf.Add("download", Download.Step(DownloadArgs{URL: url}, nil))
+//	process := wf.Add("process", Process.Step(ProcessArgs{}, nil), gigq.DependsOn(download))
+//	report := wf.Add("report", gigq.Call("echo", nil, nil), gigq.DependsOn(process))
+//	notify := wf.Add("notify", gigq.Call("echo", nil, nil), gigq.DependsOn(process))
+//	wf.Add("archive", gigq.Call("echo", nil, nil), gigq.DependsOn(report, notify))
+//	id, jobs, err := wf.Submit(ctx, node)
+//
+// A job waits until every job it depends on completed, then becomes ready
+// in the same commit as its last parent's completion; inside its handler,
+// ParentResults (and the typed ParentResultOf, ParentResultsAs) give the
+// parents' results in dependency order. When a job ends failed, timeout or
+// cancelled, every job below it is cancelled with the error "upstream job
+// <id> (<name>) <state>"; requeuing that job brings them back. A plain job
+// may depend on jobs already submitted (SubmitOpts.DependsOn).
+// Node.Workflow, Node.WaitWorkflow and Node.CancelWorkflow read, wait for
+// and cancel a workflow; ParseWorkflowFile reads the YAML or JSON file
+// format of `gigq workflow submit`.
 package gigq

@@ -157,3 +157,26 @@ func TestWorkflowFanOutFanIn1000(t *testing.T) {
 		require.False(t, s.StartedAt.Before(status(t, n, m.ID()).CompletedAt))
 	}
 }
+
+// The transaction that ends a workflow's last job sets its final status:
+// once that job's event arrives, the status is final, with no wait (a
+// worker that exits after that job leaves no workflow running).
+func TestWorkflowStatusSetWithLastJob(t *testing.T) {
+	t.Parallel()
+	n := openNode(t, gigq.Config{Registry: gigq.NewRegistry().MustAdd(stepTask), Workers: 2})
+	events, cancel := n.Subscribe(gigq.EventCompleted, gigq.EventWorkflow)
+	defer cancel()
+	wf := gigq.NewWorkflow("final")
+	a := wf.Add("a", stepOf("a"))
+	last := wf.Add("last", stepOf("last"), gigq.DependsOn(a))
+	id, _, err := wf.Submit(testCtx(t), n)
+	require.NoError(t, err)
+	eventFor(t, events, last.ID(), gigq.EventCompleted)
+	info, err := n.Workflow(testCtx(t), id)
+	require.NoError(t, err)
+	require.Equal(t, gigq.WorkflowCompleted, info.Status)
+	ev := nextEvent(t, events)
+	require.Equal(t, gigq.EventWorkflow, ev.Kind, "published with the last job's commit")
+	require.Equal(t, id, ev.WorkflowID)
+	require.Equal(t, gigq.WorkflowCompleted, ev.WorkflowStatus)
+}

@@ -22,7 +22,7 @@ type WriteStore interface {
 	Cancel(id persistence.JobID) (persistence.Cascade, error)
 	Requeue(id persistence.JobID) (persistence.Dependent, persistence.Cascade, error)
 	CancelWorkflow(id persistence.WorkflowID) ([]persistence.Dependent, error)
-	RefreshWorkflow(id persistence.WorkflowID) (persistence.WorkflowStatus, bool, error)
+	SettleWorkflow(id persistence.WorkflowID) (persistence.WorkflowStatus, bool, error)
 	WorkflowGraph(id persistence.WorkflowID) (*persistence.WorkflowGraph, error)
 	ClearCompleted(before time.Time) (int, error)
 	RegisterNode(n persistence.Node) error

@@ -158,8 +158,7 @@ func (s *store) Receive(ctx actor.Context) {
 		s.stopFullTimer()
 	case *retryFull:
 		s.handleRetryFull(ctx)
-	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync,
-		*messages.FinishWorkflow:
+	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync:
 		s.enqueue(ctx, msg)
 	case *messages.LoadWorkflow:
 		s.handleLoadWorkflow(ctx, msg)
@@ -198,6 +197,7 @@ type effects struct {
 	// tracks it (in the order the workflows were first touched).
 	workflows map[persistence.WorkflowID][]messages.JobChange
 	wfOrder   []persistence.WorkflowID
+	wfEvents  []*messages.JobEvent // workflows' status changes
 }
 
 // flush applies the batch in one transaction, commits, then answers.
@@ -404,7 +404,12 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return r
 	case *messages.FinishAttempt:
 		var out persistence.Finished
-		err := s.do(func() (err error) { out, err = st.Finish(m.Finish); return err })
+		err := s.do(func() (err error) {
+			if out, err = st.Finish(m.Finish); err != nil || !out.Status.Final() {
+				return err
+			}
+			return s.settleWorkflows(out.Cascade, fx, now)
+		})
 		if err != nil {
 			var stale *persistence.StaleExecutionError
 			if errors.As(err, &stale) {
@@ -432,9 +437,6 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return nil
 	case *messages.ChangeJobs:
 		return s.applyChange(m, fx, now)
-	case *messages.FinishWorkflow:
-		s.applyFinishWorkflow(m.WorkflowID, fx, now)
-		return nil
 	case *messages.Sync:
 		return &messages.SyncReply{}
 	}
@@ -450,7 +452,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 			if c, err = st.Cancel(m.JobID); err != nil {
 				return err
 			}
-			return s.refreshWorkflows(c, fx, now)
+			return s.settleWorkflows(c, fx, now)
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
@@ -469,7 +471,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 			if d, c, err = st.Requeue(m.JobID); err != nil {
 				return err
 			}
-			return s.refreshWorkflows(c, fx, now)
+			return s.settleWorkflows(c, fx, now)
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
@@ -485,7 +487,7 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 			if cancelled, err = st.CancelWorkflow(m.WorkflowID); err != nil {
 				return err
 			}
-			return s.refreshWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled}, fx, now)
+			return s.settleWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled}, fx, now)
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
@@ -552,8 +554,8 @@ func (s *store) announce(ctx actor.Context, fx *effects) {
 	if len(fx.delayed) > 0 && s.deps.scheduler != nil {
 		ctx.Send(s.deps.scheduler, &messages.RetriesScheduled{Jobs: fx.delayed})
 	}
-	if len(fx.events) > 0 && s.deps.Publish != nil {
-		s.deps.Publish(fx.events)
+	if events := append(fx.events, fx.wfEvents...); len(events) > 0 && s.deps.Publish != nil {
+		s.deps.Publish(events)
 	}
 	s.announceWorkflows(ctx, fx)
 }

@@ -101,48 +101,41 @@ func (fx *effects) touch(w persistence.WorkflowID) {
 	}
 }
 
-// refreshWorkflows sets the status of the workflows a user's change
-// touched (the change may end a workflow, or bring it back to running).
-// It runs in the change's transaction, so a node without workers (which
-// tracks no workflow) keeps their status right too.
-func (s *store) refreshWorkflows(c persistence.Cascade, fx *effects, now time.Time) error {
+// settleWorkflows keeps the status of the workflows a change touched in
+// step with their jobs, in the change's transaction: a workflow ends in the
+// commit that ends its last job, and a requeue brings it back to running
+// in its own. (So a node that tracks no workflow, without workers, keeps
+// their status right too.)
+func (s *store) settleWorkflows(c persistence.Cascade, fx *effects, now time.Time) error {
 	seen := map[persistence.WorkflowID]bool{"": true}
-	for _, w := range append(append([]persistence.Dependent{{WorkflowID: c.WorkflowID}}, c.Cancelled...), c.Revived...) {
-		if seen[w.WorkflowID] {
-			continue
+	settle := func(w persistence.WorkflowID) error {
+		if seen[w] {
+			return nil
 		}
-		seen[w.WorkflowID] = true
-		status, changed, err := s.deps.Store.RefreshWorkflow(w.WorkflowID)
-		if err != nil {
-			return err
+		seen[w] = true
+		status, changed, err := s.deps.Store.SettleWorkflow(w)
+		if err == nil && changed {
+			fx.workflowStatus(w, status, now)
 		}
-		if changed {
-			fx.workflowStatus(w.WorkflowID, status, now)
+		return err
+	}
+	if err := settle(c.WorkflowID); err != nil {
+		return err
+	}
+	for _, ds := range [][]persistence.Dependent{c.Cancelled, c.Revived} {
+		for _, d := range ds {
+			if err := settle(d.WorkflowID); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// applyFinishWorkflow sets a workflow's final status, as its actor asked.
-func (s *store) applyFinishWorkflow(id persistence.WorkflowID, fx *effects, now time.Time) {
-	var status persistence.WorkflowStatus
-	var changed bool
-	err := s.do(func() (err error) {
-		status, changed, err = s.deps.Store.RefreshWorkflow(id)
-		return err
-	})
-	switch {
-	case err != nil:
-		s.log.Error().Err(err).Str("workflow_id", string(id)).Msg("set workflow status")
-	case changed:
-		s.log.Debug().Str("workflow_id", string(id)).Str("status", string(status)).Msg("workflow ended")
-		fx.workflowStatus(id, status, now)
-	}
-}
-
 // workflowStatus records a workflow's new status for the subscribers.
+// They go out after the batch's job events, whose changes caused them.
 func (fx *effects) workflowStatus(id persistence.WorkflowID, status persistence.WorkflowStatus, now time.Time) {
-	fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventWorkflow, WorkflowID: id, WorkflowStatus: status, At: now})
+	fx.wfEvents = append(fx.wfEvents, &messages.JobEvent{Kind: messages.EventWorkflow, WorkflowID: id, WorkflowStatus: status, At: now})
 }
 
 // handleLoadWorkflow answers a workflow actor with its graph as committed.

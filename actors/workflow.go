@@ -27,9 +27,9 @@ import (
 // loads the workflow again. What another process makes claimable reaches
 // this node's dispatcher through the store's watch on the file.
 //
-// When every job ended it asks the store to set the workflow's final
-// status and tells the supervisor, which stops it. A requeue later brings
-// up a new one.
+// When every job ended (the store set the workflow's final status in the
+// same transaction) it tells the supervisor, which stops it. A requeue
+// later brings up a new one.
 type workflow struct {
 	deps *Deps
 	log  zerolog.Logger
@@ -206,13 +206,13 @@ func (w *workflow) release(ctx actor.Context, ready []persistence.ReadyJob) {
 	}
 }
 
-// checkEnded asks for the final status once no job can run any more, and
-// tells the supervisor, which stops this actor.
+// checkEnded tells the supervisor, which stops this actor, once no job of
+// the workflow can run any more. (The store set the final status in the
+// transaction that ended the last job.)
 func (w *workflow) checkEnded(ctx actor.Context) {
 	if !w.loaded || w.active > 0 || w.ended {
 		return
 	}
 	w.ended = true
-	ctx.Send(w.deps.store, &messages.FinishWorkflow{WorkflowID: w.id})
 	ctx.Send(ctx.Parent(), &workflowEnded{id: w.id, pid: ctx.Self()})
 }

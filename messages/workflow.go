@@ -36,10 +36,3 @@ type WorkflowLoaded struct {
 	Seq   int64
 	Err   error
 }
-
-// FinishWorkflow is sent by a workflow actor to the store actor when it
-// sees every job of the workflow ended: the store sets the workflow's
-// final status from the jobs' states, in its next transaction. No reply.
-type FinishWorkflow struct {
-	WorkflowID persistence.WorkflowID
-}

@@ -32,12 +32,43 @@
 //	running  -> failed     Finish(OutcomeFailed), no attempts left
 //	running  -> timeout    Finish(OutcomeTimeout), no attempts left
 //	running  -> pending    Finish(OutcomeReleased): shut down under it; the attempt does not count
-//	pending  -> cancelled  Cancel
+//	pending  -> cancelled  Cancel; or an upstream job ended failed, timeout or cancelled
 //	failed|timeout|cancelled -> pending   Requeue (attempts reset, error cleared)
 //
 // Reports about an attempt are also guarded by the job's current
 // execution_id: a report for an attempt that is no longer current gives a
 // *StaleExecutionError.
+//
+// # Dependencies and workflows
+//
+// A job's dependencies are rows of job_dependencies (child, parent,
+// position), read through the parent index; the jobs.dependencies JSON
+// column keeps GigQ's shape for readers. A pending job with a parent not
+// completed has waiting = 1 and its count of such parents in job_waits;
+// only pending jobs with waiting = 0 are in the ready indexes, and a claim
+// is guarded by waiting = 0. The transaction that completes a parent
+// counts it off each child (one small job_waits row each) and clears
+// waiting on the children that reached 0, with a new ready_seq. The
+// transaction that ends a job failed, timeout or cancelled cancels every
+// pending job below it (a recursive walk of the edges) with the error
+// "upstream job <id> (<name>) <state>" and cancelled_by = that job;
+// Requeue revives the jobs cancelled_by the requeued job, each waiting
+// again for its parents not completed. So a child is never stranded
+// between its parent's end and its release: both are one commit.
+//
+// A workflow (workflows: id, name, status, created_at, updated_at) groups
+// jobs written in one transaction. SettleWorkflow, run in the transaction
+// of every change that ends or revives one of its jobs, keeps its status
+// in step: one probe of the jobs_workflow_active index while a job can
+// still run, and the full count (RefreshWorkflow) once, when the last one
+// ended.
+//
+// # Checkpoints
+//
+// A checkpointer on its own connection copies the WAL back into the file
+// in the background (PASSIVE, after commits); the write connection's own
+// automatic checkpoint is far out (10,000 pages), a safety net, so no
+// commit pays for a checkpoint.
 //
 // # Noticing other processes
 //

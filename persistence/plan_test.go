@@ -79,6 +79,9 @@ func TestCascadeQueryPlans(t *testing.T) {
 		{"revive", reviveQuery, []string{
 			`SEARCH jobs USING INDEX jobs_cancelled_by \(cancelled_by=\?\)`,
 		}},
+		{"workflowActive", workflowActiveQuery, []string{
+			`SEARCH jobs USING COVERING INDEX jobs_workflow_active \(workflow_id=\? AND status=\?\)`,
+		}},
 		{"deadParent", deadParentQuery, []string{
 			`SEARCH d USING PRIMARY KEY \(job_id=\?\)`,
 			`SEARCH p USING ` + jobsByID,
@@ -91,7 +94,7 @@ func TestCascadeQueryPlans(t *testing.T) {
 			for _, w := range tc.want {
 				require.Regexp(t, regexp.MustCompile(`(?m)^`+w+`$`), text)
 			}
-			jobsOK := regexp.MustCompile(`USING (` + jobsByID + `|INDEX jobs_cancelled_by \(cancelled_by=\?\))$`)
+			jobsOK := regexp.MustCompile(`USING (` + jobsByID + `|INDEX jobs_cancelled_by \(cancelled_by=\?\)|COVERING INDEX jobs_workflow_active \(workflow_id=\? AND status=\?\))$`)
 			depsOK := regexp.MustCompile(`USING (COVERING INDEX job_dependencies_parent \(parent_id=\?\)|PRIMARY KEY \(job_id=\?.*\))$`)
 			for _, line := range plan {
 				require.NotRegexp(t, `^SCAN (jobs|job_dependencies|job_waits|d|p)\b`, line, "plan:\n%s", text)

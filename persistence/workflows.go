@@ -28,9 +28,9 @@ func (s *Store) InsertWorkflow(w NewWorkflow, at time.Time) error {
 // RefreshWorkflow sets a workflow's status from its jobs' states: running
 // while a job is pending or running, else failed if a job failed or timed
 // out, else cancelled if a job was cancelled, else completed. It reads
-// every job of the workflow (through the jobs_workflow index), so it runs
-// when a workflow may have ended or come back, not on every job change. It
-// returns the status and whether it changed.
+// every job of the workflow (through the jobs_workflow index); after a
+// change to a few jobs, SettleWorkflow is the cheap way. It returns the
+// status and whether it changed.
 func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 	stmt := s.conn.Prep(`SELECT
 			coalesce(sum(status IN ('pending', 'running')), 0),
@@ -72,6 +72,38 @@ func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
 	}
 	return status, true, nil
+}
+
+// workflowActiveQuery tells whether a workflow has a job that can still
+// run, through the jobs_workflow_active index.
+const workflowActiveQuery = `SELECT 1 FROM jobs INDEXED BY jobs_workflow_active
+	WHERE workflow_id = $id AND status IN ('pending', 'running') LIMIT 1`
+
+// SettleWorkflow keeps a workflow's status in step with its jobs after a
+// change to some of them: running while one of its jobs can still run
+// (one index probe), else its final status (RefreshWorkflow, which reads
+// all its jobs, once per end). It returns the status and whether it
+// changed.
+func (s *Store) SettleWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
+	probe := s.conn.Prep(workflowActiveQuery)
+	probe.SetText("$id", string(id))
+	active, err := probe.Step()
+	probe.Reset()
+	if err != nil {
+		return "", false, fmt.Errorf("read workflow %s: %w", id, interpretError(err))
+	}
+	if !active {
+		return s.RefreshWorkflow(id)
+	}
+	upd := s.conn.Prep(`UPDATE workflows SET status = 'running', updated_at = $now WHERE id = $id AND status != 'running'`)
+	upd.SetText("$now", formatTime(s.opts.Now()))
+	upd.SetText("$id", string(id))
+	_, err = upd.Step()
+	upd.Reset()
+	if err != nil {
+		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
+	}
+	return WorkflowRunning, s.conn.Changes() > 0, nil
 }
 
 // CancelWorkflow cancels every pending job of a workflow, and the jobs

@@ -45,6 +45,10 @@ CREATE TABLE job_waits (
 ) WITHOUT ROWID;
 
 CREATE INDEX jobs_workflow ON jobs (workflow_id, id) WHERE workflow_id IS NOT NULL;
+-- A workflow's jobs that can still run: when the last one leaves, the
+-- transaction that ended it sets the workflow's final status.
+CREATE INDEX jobs_workflow_active ON jobs (workflow_id, status)
+    WHERE workflow_id IS NOT NULL AND status IN ('pending', 'running');
 CREATE INDEX jobs_cancelled_by ON jobs (cancelled_by) WHERE cancelled_by IS NOT NULL;
 
 -- The ready indexes hold only claimable jobs: pending with every parent

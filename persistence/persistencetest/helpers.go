@@ -231,11 +231,17 @@ func (b *bundle) requeue(t *testing.T, id persistence.JobID) (persistence.Depend
 }
 
 // refresh runs RefreshWorkflow in a transaction of its own.
+// refresh settles a workflow's status (SettleWorkflow, the cheap way) and
+// checks that a full RefreshWorkflow right after agrees and changes
+// nothing.
 func (b *bundle) refresh(t *testing.T, id persistence.WorkflowID) (persistence.WorkflowStatus, bool) {
 	t.Helper()
-	var st persistence.WorkflowStatus
-	var changed bool
-	b.must(t, func() (err error) { st, changed, err = b.s.RefreshWorkflow(id); return err })
+	var st, again persistence.WorkflowStatus
+	var changed, changedAgain bool
+	b.must(t, func() (err error) { st, changed, err = b.s.SettleWorkflow(id); return err })
+	b.must(t, func() (err error) { again, changedAgain, err = b.s.RefreshWorkflow(id); return err })
+	require.Equal(t, st, again, "SettleWorkflow and RefreshWorkflow disagree")
+	require.False(t, changedAgain, "RefreshWorkflow changed what SettleWorkflow left")
 	return st, changed
 }
 
