@@ -62,16 +62,22 @@ func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 	if status == old {
 		return status, false, nil
 	}
-	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now WHERE id = $id`)
+	return s.setWorkflowStatus(id, status)
+}
+
+// setWorkflowStatus writes a workflow's status unless it has it already,
+// and says whether it changed.
+func (s *Store) setWorkflowStatus(id WorkflowID, status WorkflowStatus) (WorkflowStatus, bool, error) {
+	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now WHERE id = $id AND status != $status`)
 	upd.SetText("$status", string(status))
 	upd.SetText("$now", formatTime(s.opts.Now()))
 	upd.SetText("$id", string(id))
-	_, err = upd.Step()
+	_, err := upd.Step()
 	upd.Reset()
 	if err != nil {
 		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
 	}
-	return status, true, nil
+	return status, s.conn.Changes() > 0, nil
 }
 
 // workflowActiveQuery tells whether a workflow has a job that can still
@@ -95,15 +101,7 @@ func (s *Store) SettleWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 	if !active {
 		return s.RefreshWorkflow(id)
 	}
-	upd := s.conn.Prep(`UPDATE workflows SET status = 'running', updated_at = $now WHERE id = $id AND status != 'running'`)
-	upd.SetText("$now", formatTime(s.opts.Now()))
-	upd.SetText("$id", string(id))
-	_, err = upd.Step()
-	upd.Reset()
-	if err != nil {
-		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
-	}
-	return WorkflowRunning, s.conn.Changes() > 0, nil
+	return s.setWorkflowStatus(id, WorkflowRunning)
 }
 
 // CancelWorkflow cancels every pending job of a workflow, and the jobs
