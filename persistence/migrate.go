@@ -55,6 +55,12 @@ func migrate(conn *sqlite.Conn, now time.Time) (applied []int, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// An up-to-date file (the usual case) needs no write lock: a process
+	// that opens it while others write (gigq submit beside busy workers)
+	// does not queue for the lock only to find nothing to do.
+	if v, err := schemaVersion(conn); err == nil && v == ms[len(ms)-1].version {
+		return nil, nil
+	}
 	if err := sqlitex.ExecuteTransient(conn, "BEGIN IMMEDIATE", nil); err != nil {
 		return nil, fmt.Errorf("begin migration: %w", err)
 	}
@@ -93,4 +99,14 @@ func migrate(conn *sqlite.Conn, now time.Time) (applied []int, err error) {
 		return nil, fmt.Errorf("commit migrations: %w", err)
 	}
 	return applied, nil
+}
+
+// schemaVersion reads the newest applied migration without a write lock
+// (0 when none was applied).
+func schemaVersion(conn *sqlite.Conn) (int, error) {
+	v := 0
+	err := sqlitex.ExecuteTransient(conn, `SELECT coalesce(max(version), 0) FROM schema_migrations`, &sqlitex.ExecOptions{
+		ResultFunc: func(stmt *sqlite.Stmt) error { v = stmt.ColumnInt(0); return nil },
+	})
+	return v, err
 }

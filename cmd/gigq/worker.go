@@ -98,7 +98,14 @@ func logEvent(log zerolog.Logger, e *gigq.Event) {
 	if !ev.Enabled() {
 		return
 	}
+	if e.Kind == gigq.EventWorkflow {
+		ev.Str("workflow_id", string(e.WorkflowID)).Str("status", string(e.WorkflowStatus)).Msg("workflow status")
+		return
+	}
 	ev = ev.Str(keyJobID, string(e.JobID)).Str(keyTask, e.Function)
+	if e.WorkflowID != "" {
+		ev = ev.Str("workflow_id", string(e.WorkflowID))
+	}
 	if e.Attempt > 0 {
 		ev = ev.Int(keyAttempt, e.Attempt).Int(keyMaxAttempts, e.MaxAttempts)
 	}
