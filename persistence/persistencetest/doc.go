@@ -26,6 +26,18 @@
 //     that fails is undone alone and the others commit with the batch.
 //   - Reads: Job, Executions, ListJobs, Stats, ClearCompleted, and reads
 //     from the pool running while the owner writes.
+//   - Dependencies (dependencies.go): a job waits, unclaimable, until every
+//     parent completed, and is released by its last parent's completion;
+//     an unknown, repeated or self dependency refuses the whole insert
+//     with nothing written; a final failure, timeout or cancel cancels
+//     every pending job below it with "upstream job <id> (<name>)
+//     <state>", and a requeue revives them (or names the job to requeue
+//     instead); the release path touches one row per child; ParentResults
+//     keeps dependency order; ClearCompleted keeps parents that a job not
+//     completed still needs.
+//   - Workflows: status settles in the changes' own transactions (running,
+//     completed, failed, cancelled, and back to running on requeue);
+//     CancelWorkflow; WorkflowGraph; UnfinishedWorkflows.
 //
 // Checks of the written rows read the file through a read-only connection
 // of their own, never through the store under test.
