@@ -92,3 +92,46 @@ func TestWorkflowFromClientOnlyProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"b", "c"}, res.Parents)
 }
+
+// Two nodes on one file, each with a task the other lacks: each runs its
+// part of the workflow and releases what follows, the other hears of it
+// through the file, and once the workflow ended neither keeps tracking it.
+func TestWorkflowSplitAcrossNodes(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	left := gigq.NewTask("left", func(ctx context.Context, a struct {
+		Out string `json:"out"`
+	}) (stepResult, error) {
+		return stepResult{Out: a.Out}, nil
+	})
+	right := gigq.NewTask("right", func(ctx context.Context, a struct {
+		Out string `json:"out"`
+	}) (stepResult, error) {
+		return stepResult{Out: a.Out}, nil
+	})
+	a := openNode(t, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(left), Workers: 2, WatchInterval: 20 * time.Millisecond})
+	b := openNode(t, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(right), Workers: 2, WatchInterval: 20 * time.Millisecond})
+	type out = struct {
+		Out string `json:"out"`
+	}
+	wf := gigq.NewWorkflow("split")
+	s1 := wf.Add("s1", left.Step(out{"s1"}, nil))
+	s2 := wf.Add("s2", right.Step(out{"s2"}, nil), gigq.DependsOn(s1))
+	s3 := wf.Add("s3", left.Step(out{"s3"}, nil), gigq.DependsOn(s2))
+	wf.Add("s4", right.Step(out{"s4"}, nil), gigq.DependsOn(s3))
+	id, _, err := wf.Submit(testCtx(t), a)
+	require.NoError(t, err)
+	info := waitWorkflow(t, b, id)
+	require.Equal(t, gigq.WorkflowCompleted, info.Status)
+	for _, j := range info.Jobs {
+		want := map[string]string{"left": a.WorkerID(), "right": b.WorkerID()}[j.Function]
+		require.Equal(t, want, status(t, a, j.ID).WorkerID, "%s ran on the node with its task", j.Name)
+	}
+	for _, n := range []*gigq.Node{a, b} {
+		eventually(t, "the node stops tracking the ended workflow", func() bool {
+			count, err := gigq.TrackedWorkflows(testCtx(t), n)
+			require.NoError(t, err)
+			return count == 0
+		})
+	}
+}

@@ -32,6 +32,7 @@ type WriteStore interface {
 	ReclaimNode(id string) ([]persistence.Reclaimed, error)
 	ExternalChanges(limit int) (changed bool, jobs []persistence.ReadyJob, more bool, err error)
 	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
+	ExternalWorkflowChanges() ([]persistence.WorkflowChange, error)
 }
 
 // ReadStore is what the dispatcher, the scheduler and the supervisor read,

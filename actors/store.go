@@ -572,6 +572,9 @@ func (s *store) handleCheckExternal(ctx actor.Context) {
 		}
 		jobs, more, err = s.deps.Store.MoreExternalChanges(externalPage)
 	}
+	if err == nil && changed {
+		s.routeExternalWorkflows(ctx)
+	}
 	if err != nil {
 		s.log.Warn().Err(err).Msg("read other processes' changes")
 	}

@@ -44,18 +44,21 @@ func (fx *effects) submitted(m *messages.SubmitJobs, ins []persistence.Inserted,
 // children released, descendants cancelled, dependents revived.
 func (fx *effects) cascade(id persistence.JobID, c persistence.Cascade, now time.Time) {
 	for _, d := range c.Released {
-		switch {
-		case d.WorkflowID == "":
+		if d.WorkflowID == "" {
 			if d.Remaining == 0 {
 				fx.ready = append(fx.ready, d.Job)
 			}
-		case d.WorkflowID != c.WorkflowID:
+			continue
+		}
+		if d.WorkflowID != c.WorkflowID && !fx.has(d.WorkflowID, id) {
 			// A job of another workflow waits for this one: its actor
 			// counts the completion (once per workflow).
-			if ch := fx.workflows[d.WorkflowID]; len(ch) == 0 || ch[len(ch)-1].JobID != id {
-				fx.change(d.WorkflowID, messages.JobChange{JobID: id, Status: persistence.StatusCompleted})
-			}
+			fx.change(d.WorkflowID, messages.JobChange{JobID: id, Status: persistence.StatusCompleted})
 		}
+		// The child's count as the database has it, for the actor to
+		// check its own against (another process may have completed
+		// some of its parents).
+		fx.change(d.WorkflowID, messages.JobChange{JobID: d.Job.ID, Status: persistence.StatusPending, Remaining: d.Remaining})
 	}
 	for _, d := range c.Cancelled {
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: d.Job.ID, Name: d.Name,
@@ -82,6 +85,17 @@ func (fx *effects) pending(d persistence.Dependent) {
 	if d.Remaining == 0 {
 		fx.ready = append(fx.ready, d.Job)
 	}
+}
+
+// has tells whether the batch already holds a change of the job for the
+// workflow's actor.
+func (fx *effects) has(w persistence.WorkflowID, id persistence.JobID) bool {
+	for _, c := range fx.workflows[w] {
+		if c.JobID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // change records a job change for a workflow's actor.
@@ -145,6 +159,22 @@ func (fx *effects) workflowStatus(id persistence.WorkflowID, status persistence.
 func (s *store) handleLoadWorkflow(ctx actor.Context, m *messages.LoadWorkflow) {
 	g, err := s.deps.Store.WorkflowGraph(m.WorkflowID)
 	ctx.Respond(&messages.WorkflowLoaded{Graph: g, Seq: s.deps.wfSeq.Load(), Err: err})
+}
+
+// routeExternalWorkflows tells the actors of the workflows whose status
+// another process changed.
+func (s *store) routeExternalWorkflows(ctx actor.Context) {
+	if s.deps.dispatcher == nil {
+		return
+	}
+	changes, err := s.deps.Store.ExternalWorkflowChanges()
+	if err != nil {
+		s.log.Warn().Err(err).Msg("read workflows changed by other processes")
+		return
+	}
+	for _, c := range changes {
+		ctx.Send(s.deps.supervisor, &messages.WorkflowChanged{WorkflowID: c.ID, Seq: s.deps.wfSeq.Add(1), Status: c.Status})
+	}
 }
 
 // announceWorkflows hands each touched workflow's changes to the

@@ -72,6 +72,8 @@ func (s *supervisor) Receive(ctx actor.Context) {
 		s.routeWorkflow(ctx, msg)
 	case *workflowEnded:
 		s.endWorkflow(ctx, msg)
+	case *countWorkflows:
+		ctx.Respond(&workflowCount{n: len(s.workflows)})
 	case *readyProbe:
 		ctx.Respond(msg) // Started ran first: the children exist
 	case *actor.Terminated:

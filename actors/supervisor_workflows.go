@@ -48,6 +48,9 @@ func (s *supervisor) routeWorkflow(ctx actor.Context, msg *messages.WorkflowChan
 		ctx.Send(pid, msg)
 		return
 	}
+	if msg.Status != "" && msg.Status != persistence.WorkflowRunning {
+		return // ended elsewhere, and not tracked here: nothing to do
+	}
 	s.workflowActor(ctx, msg.WorkflowID)
 }
 
@@ -88,3 +91,10 @@ func (s *supervisor) forgetWorkflow(pid *actor.PID) {
 		delete(s.workflows, id)
 	}
 }
+
+// countWorkflows asks the supervisor how many workflows it tracks. Reply:
+// *workflowCount.
+type countWorkflows struct{}
+
+// workflowCount answers countWorkflows.
+type workflowCount struct{ n int }

@@ -194,6 +194,16 @@ func (s *System) Change(ctx context.Context, c *messages.ChangeJobs) (int, error
 	return r.Count, r.Err
 }
 
+// TrackedWorkflows is the number of workflow actors: the unfinished
+// workflows this node tracks.
+func (s *System) TrackedWorkflows(ctx context.Context) (int, error) {
+	v, err := s.request(ctx, s.supervisor, &countWorkflows{})
+	if err != nil {
+		return 0, err
+	}
+	return v.(*workflowCount).n, nil
+}
+
 // BatchStats reads the store actor's group-commit counters.
 func (s *System) BatchStats(ctx context.Context) (messages.BatchStats, error) {
 	v, err := s.request(ctx, s.deps.store, &messages.GetBatchStats{})

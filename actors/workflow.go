@@ -138,6 +138,12 @@ func (w *workflow) apply(ctx actor.Context, msg *messages.WorkflowChanged) {
 		return // the snapshot holds it
 	}
 	w.seq = msg.Seq
+	if msg.Status != "" {
+		// Another process changed the workflow's status: its jobs'
+		// changes there never came here.
+		w.load(ctx)
+		return
+	}
 	var ready []persistence.ReadyJob
 	for _, c := range msg.Jobs {
 		old, known := w.state(c.JobID)
@@ -145,6 +151,17 @@ func (w *workflow) apply(ctx actor.Context, msg *messages.WorkflowChanged) {
 			continue
 		}
 		if j, ok := w.jobs[c.JobID]; ok {
+			if old == persistence.StatusPending && c.Status == persistence.StatusPending {
+				// The database's count (or a retry, which leaves it at
+				// 0): ours must agree, or another process completed
+				// parents we did not hear of.
+				if j.remaining != c.Remaining {
+					w.log.Debug().Str("job_id", string(c.JobID)).Msg("workflow changed elsewhere; loading it again")
+					w.load(ctx)
+					return
+				}
+				continue
+			}
 			if old == persistence.StatusPending && j.remaining > 0 && c.Status != persistence.StatusCancelled {
 				// It ran though we counted parents left: another process
 				// completed them. Our counts are behind; load again.

@@ -12,11 +12,16 @@ type WorkflowChanged struct {
 	WorkflowID persistence.WorkflowID
 	Seq        int64
 	Jobs       []JobChange
+	// Status is set when another process changed the workflow's status
+	// (its jobs' changes there do not reach this node): the tracker loads
+	// the workflow again, and ends if it ended.
+	Status persistence.WorkflowStatus
 }
 
 // JobChange is one job's new state. Remaining (for a pending job) is its
 // number of parents not completed, as the database has it after the
-// change.
+// change: for a job requeued or revived, and for each child a completion
+// counted down (the tracker checks its own count against it).
 type JobChange struct {
 	JobID     persistence.JobID
 	Status    persistence.Status

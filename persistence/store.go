@@ -75,6 +75,8 @@ type Store struct {
 	// Write transaction state; touched only by the owner of conn.
 	inTx    bool
 	txSeq   int64     // the ready_seq of the open transaction, 0 until needed
+	txWfSeq int64     // the workflow_seq of the open transaction, 0 until needed
+	seenWf  int64     // every workflow status change up to this seq is known
 	seenSeq int64     // every job that became pending up to this seq is known
 	cursor  seqCursor // where a paged read of changed jobs stopped
 	dataVer int64     // last PRAGMA data_version seen on conn
@@ -179,6 +181,9 @@ func Open(path string, opts Options) (_ *Store, err error) {
 	if s.seenSeq, err = s.readySeq(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if s.seenWf, err = s.metaValue("workflow_seq"); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if s.dataVer, err = s.dataVersion(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -272,15 +277,19 @@ func (s *Store) read(ctx context.Context, fn func(conn *sqlite.Conn) error) erro
 }
 
 // readySeq reads the shared ready_seq counter on the write connection.
-func (s *Store) readySeq() (int64, error) {
-	stmt := s.conn.Prep(`SELECT value FROM gigq_meta WHERE key = 'ready_seq'`)
+func (s *Store) readySeq() (int64, error) { return s.metaValue("ready_seq") }
+
+// metaValue reads one of the counters in gigq_meta.
+func (s *Store) metaValue(key string) (int64, error) {
+	stmt := s.conn.Prep(`SELECT value FROM gigq_meta WHERE key = $key`)
 	defer stmt.Reset()
+	stmt.SetText("$key", key)
 	ok, err := stmt.Step()
 	if err != nil {
 		return 0, interpretError(err)
 	}
 	if !ok {
-		return 0, fmt.Errorf("gigq_meta has no ready_seq row")
+		return 0, fmt.Errorf("gigq_meta has no %s row", key)
 	}
 	return stmt.ColumnInt64(0), nil
 }

@@ -18,7 +18,7 @@ func (s *Store) Begin() error {
 	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	s.inTx, s.txSeq = true, 0
+	s.inTx, s.txSeq, s.txWfSeq = true, 0, 0
 	return nil
 }
 
@@ -41,6 +41,9 @@ func (s *Store) Commit() error {
 	// ExternalChanges reads from the old watermark and finds theirs.
 	if s.txSeq != 0 && s.txSeq == s.seenSeq+1 {
 		s.seenSeq = s.txSeq
+	}
+	if s.txWfSeq != 0 && s.txWfSeq == s.seenWf+1 {
+		s.seenWf = s.txWfSeq
 	}
 	// Our own commit does not change data_version on this connection, so
 	// a later change there still means another process wrote.
@@ -71,12 +74,12 @@ func (s *Store) Do(fn func() error) (err error) {
 	if !s.inTx {
 		return fmt.Errorf("no write transaction is open")
 	}
-	seq := s.txSeq
+	seq, wfSeq := s.txSeq, s.txWfSeq
 	release := sqlitex.Save(s.conn)
 	defer func() {
 		release(&err)
 		if err != nil {
-			s.txSeq = seq
+			s.txSeq, s.txWfSeq = seq, wfSeq
 		}
 		if s.conn.AutocommitEnabled() {
 			s.inTx = false

@@ -68,16 +68,79 @@ func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 // setWorkflowStatus writes a workflow's status unless it has it already,
 // and says whether it changed.
 func (s *Store) setWorkflowStatus(id WorkflowID, status WorkflowStatus) (WorkflowStatus, bool, error) {
-	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now WHERE id = $id AND status != $status`)
+	seq, err := s.nextWorkflowSeq()
+	if err != nil {
+		return "", false, fmt.Errorf("update workflow %s: %w", id, err)
+	}
+	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now, status_seq = $seq
+		WHERE id = $id AND status != $status`)
+	upd.SetInt64("$seq", seq)
 	upd.SetText("$status", string(status))
 	upd.SetText("$now", formatTime(s.opts.Now()))
 	upd.SetText("$id", string(id))
-	_, err := upd.Step()
+	_, err = upd.Step()
 	upd.Reset()
 	if err != nil {
 		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
 	}
 	return status, s.conn.Changes() > 0, nil
+}
+
+// nextWorkflowSeq returns the workflow_seq of the open transaction, taking
+// the next value of the shared counter the first time it is needed.
+func (s *Store) nextWorkflowSeq() (int64, error) {
+	if s.txWfSeq != 0 {
+		return s.txWfSeq, nil
+	}
+	stmt := s.conn.Prep(`UPDATE gigq_meta SET value = value + 1 WHERE key = 'workflow_seq'`)
+	_, err := stmt.Step()
+	stmt.Reset()
+	if err != nil {
+		return 0, interpretError(err)
+	}
+	if s.txWfSeq, err = s.metaValue("workflow_seq"); err != nil {
+		return 0, err
+	}
+	return s.txWfSeq, nil
+}
+
+// WorkflowChange is a workflow whose status another process changed.
+type WorkflowChange struct {
+	ID     WorkflowID
+	Status WorkflowStatus
+}
+
+// ExternalWorkflowChanges reads, on the write connection outside a
+// transaction, the workflows whose status changed since this store last
+// looked (through the workflows_status_seq index); its own changes are
+// skipped when no other process changed one meanwhile. Call it when
+// ExternalChanges says another process wrote.
+func (s *Store) ExternalWorkflowChanges() ([]WorkflowChange, error) {
+	if s.inTx {
+		return nil, fmt.Errorf("external workflow changes: a write transaction is open")
+	}
+	top, err := s.metaValue("workflow_seq")
+	if err != nil || top <= s.seenWf {
+		return nil, err
+	}
+	stmt := s.conn.Prep(`SELECT id, status FROM workflows INDEXED BY workflows_status_seq
+		WHERE status_seq > $seen AND status_seq <= $top ORDER BY status_seq`)
+	defer stmt.Reset()
+	stmt.SetInt64("$seen", s.seenWf)
+	stmt.SetInt64("$top", top)
+	var out []WorkflowChange
+	for {
+		ok, err := stmt.Step()
+		if err != nil {
+			return nil, fmt.Errorf("read changed workflows: %w", interpretError(err))
+		}
+		if !ok {
+			break
+		}
+		out = append(out, WorkflowChange{ID: WorkflowID(stmt.ColumnText(0)), Status: WorkflowStatus(stmt.ColumnText(1))})
+	}
+	s.seenWf = top
+	return out, nil
 }
 
 // workflowActiveQuery tells whether a workflow has a job that can still

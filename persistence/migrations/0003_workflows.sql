@@ -7,8 +7,13 @@ CREATE TABLE workflows (
     status      TEXT NOT NULL DEFAULT 'running'
                 CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
     created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
+    updated_at  TEXT NOT NULL,
+    status_seq  INTEGER NOT NULL DEFAULT 0  -- when the status last changed (gigq_meta workflow_seq)
 );
+-- Workflows whose status changed since a node last looked (other
+-- processes' writes), like jobs_ready_seq for jobs.
+CREATE INDEX workflows_status_seq ON workflows (status_seq);
+INSERT INTO gigq_meta (key, value) VALUES ('workflow_seq', 0);
 
 -- workflow_id: the workflow a job belongs to (NULL for a plain job).
 -- waiting: 1 while a parent has not completed; a pending job is claimable
