@@ -93,3 +93,48 @@ func BenchmarkWorkflowFanOutFanIn10k(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/workflow")
 	b.ReportMetric(float64(width+2)*float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 }
+
+// BenchmarkDependsOnChainRelease is BenchmarkWorkflowChainRelease with
+// plain jobs (SubmitOpts.DependsOn, no workflow): the store hands each
+// released child to the dispatcher itself, without a workflow actor.
+func BenchmarkDependsOnChainRelease(b *testing.B) {
+	const steps = 1000
+	var lat []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		n := openBenchNode(b, gigq.Config{Path: filepath.Join(b.TempDir(), "bench.db"), Registry: gigq.NewRegistry().MustAdd(noop), Workers: 4})
+		events, cancel := n.Subscribe(gigq.EventCompleted)
+		// Submit the chain first, parents before children, through a
+		// client-only node on the same file: nothing runs until the
+		// worker node below opens.
+		ids := make([]gigq.JobID, steps)
+		for i := range ids {
+			var opts *gigq.SubmitOpts
+			if i > 0 {
+				opts = &gigq.SubmitOpts{DependsOn: []gigq.JobID{ids[i-1]}}
+			}
+			id, err := n.Submit(context.Background(), "noop", nil, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids[i] = id
+			if i == 0 {
+				b.StartTimer()
+			}
+		}
+		waitWorkflowEvents(b, n, events, steps)
+		b.StopTimer()
+		cancel()
+		prev := status(b, n, ids[0])
+		for _, id := range ids[1:] {
+			cur := status(b, n, id)
+			lat = append(lat, cur.StartedAt.Sub(prev.CompletedAt))
+			prev = cur
+		}
+		closeNode(b, n)
+		b.StartTimer()
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
