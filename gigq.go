@@ -349,30 +349,43 @@ func (n *Node) change(ctx context.Context, c *messages.ChangeJobs) (int, error) 
 // this node's events, and checks the database every 200ms for changes made
 // by other processes.
 func (n *Node) Wait(ctx context.Context, id JobID) (*Job, error) {
+	var j *Job
+	err := n.waitFor(ctx, func(e *Event) bool { return e.JobID == id }, func() (done bool, err error) {
+		if j, err = n.Status(ctx, id); err != nil {
+			return false, err
+		}
+		return j.Status.Final(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// waitFor calls check until it reports done (or fails), or ctx ends. It
+// checks again on each of this node's events that wake matches, and every
+// 200ms for changes made by other processes.
+func (n *Node) waitFor(ctx context.Context, wake func(*Event) bool, check func() (bool, error)) error {
 	events, cancel := n.Subscribe()
 	defer cancel()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		j, err := n.Status(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if j.Status.Final() {
-			return j, nil
+		if done, err := check(); err != nil || done {
+			return err
 		}
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return ctx.Err()
 			case <-tick.C:
 				break wait
 			case e, ok := <-events:
 				if !ok {
-					return nil, ErrClosed
+					return ErrClosed
 				}
-				if e.JobID == id {
+				if wake(e) {
 					break wait
 				}
 			}

@@ -383,38 +383,20 @@ func (n *Node) Workflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, erro
 // on this node's events, and checks the database every 200ms for changes
 // made by other processes.
 func (n *Node) WaitWorkflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, error) {
-	events, cancel := n.Subscribe(EventWorkflow)
-	defer cancel()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	err := n.waitFor(ctx, func(e *Event) bool { return e.Kind == EventWorkflow && e.WorkflowID == id }, func() (bool, error) {
 		if n.closed.Load() {
-			return nil, ErrClosed
+			return false, ErrClosed
 		}
 		w, err := n.store.WorkflowRow(ctx, id)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		if w.Status != WorkflowRunning {
-			return n.Workflow(ctx, id)
-		}
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-tick.C:
-				break wait
-			case e, ok := <-events:
-				if !ok {
-					return nil, ErrClosed
-				}
-				if e.WorkflowID == id {
-					break wait
-				}
-			}
-		}
+		return w.Status != WorkflowRunning, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return n.Workflow(ctx, id)
 }
 
 // CancelWorkflow cancels every pending job of a workflow (and the jobs

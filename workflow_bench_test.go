@@ -11,24 +11,6 @@ import (
 	"github.com/gigq-go/gigq"
 )
 
-// waitWorkflowBench waits for a workflow to end by its jobs' events (a
-// benchmark must not poll the database while it measures).
-func waitWorkflowEvents(b *testing.B, n *gigq.Node, events <-chan *gigq.Event, jobs int) {
-	b.Helper()
-	done := 0
-	timeout := time.After(5 * time.Minute)
-	for done < jobs {
-		select {
-		case e := <-events:
-			if e.Kind == gigq.EventCompleted {
-				done++
-			}
-		case <-timeout:
-			b.Fatalf("workflow not done: %d of %d jobs completed", done, jobs)
-		}
-	}
-}
-
 // BenchmarkWorkflowChainRelease runs a 1,000-step chain of no-op jobs on
 // an idle node and reports the release latency: from a parent's
 // completion (its completed_at, stamped in the transaction that commits
@@ -46,22 +28,41 @@ func BenchmarkWorkflowChainRelease(b *testing.B) {
 		if _, _, err := wf.Submit(context.Background(), n); err != nil {
 			b.Fatal(err)
 		}
-		waitWorkflowEvents(b, n, events, steps)
+		waitCompleted(b, n, events, steps, 5*time.Minute)
 		b.StopTimer()
 		cancel()
-		prev := status(b, n, chainSteps[0].ID())
-		for _, s := range chainSteps[1:] {
-			cur := status(b, n, s.ID())
-			lat = append(lat, cur.StartedAt.Sub(prev.CompletedAt))
-			prev = cur
+		ids := make([]gigq.JobID, len(chainSteps))
+		for i, s := range chainSteps {
+			ids[i] = s.ID()
 		}
+		lat = append(lat, chainLatencies(b, n, ids)...)
 		closeNode(b, n)
 		b.StartTimer()
 	}
+	reportLatencies(b, lat)
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/chain")
+}
+
+// chainLatencies are, for each job of a chain but the first, the time
+// from its parent's completion to its start.
+func chainLatencies(b *testing.B, n *gigq.Node, ids []gigq.JobID) []time.Duration {
+	b.Helper()
+	out := make([]time.Duration, 0, len(ids)-1)
+	prev := status(b, n, ids[0])
+	for _, id := range ids[1:] {
+		cur := status(b, n, id)
+		out = append(out, cur.StartedAt.Sub(prev.CompletedAt))
+		prev = cur
+	}
+	return out
+}
+
+// reportLatencies reports the median and the 99th percentile, in ms.
+func reportLatencies(b *testing.B, lat []time.Duration) {
+	b.Helper()
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/chain")
 }
 
 // BenchmarkWorkflowFanOutFanIn10k runs a workflow of one root, 10,000
@@ -84,7 +85,7 @@ func BenchmarkWorkflowFanOutFanIn10k(b *testing.B) {
 		if _, _, err := wf.Submit(context.Background(), n); err != nil {
 			b.Fatal(err)
 		}
-		waitWorkflowEvents(b, n, events, width+2)
+		waitCompleted(b, n, events, width+2, 5*time.Minute)
 		b.StopTimer()
 		cancel()
 		closeNode(b, n)
@@ -102,39 +103,32 @@ func BenchmarkDependsOnChainRelease(b *testing.B) {
 	var lat []time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		n := openBenchNode(b, gigq.Config{Path: filepath.Join(b.TempDir(), "bench.db"), Registry: gigq.NewRegistry().MustAdd(noop), Workers: 4})
-		events, cancel := n.Subscribe(gigq.EventCompleted)
-		// Submit the chain first, parents before children, through a
-		// client-only node on the same file: nothing runs until the
-		// worker node below opens.
+		// The whole chain is written first, by a node without workers;
+		// then a working node opens the file and runs it.
+		path := filepath.Join(b.TempDir(), "bench.db")
+		client := openBenchNode(b, gigq.Config{Path: path, ClientOnly: true})
 		ids := make([]gigq.JobID, steps)
 		for i := range ids {
 			var opts *gigq.SubmitOpts
 			if i > 0 {
 				opts = &gigq.SubmitOpts{DependsOn: []gigq.JobID{ids[i-1]}}
 			}
-			id, err := n.Submit(context.Background(), "noop", nil, opts)
+			id, err := client.Submit(context.Background(), "noop", nil, opts)
 			if err != nil {
 				b.Fatal(err)
 			}
 			ids[i] = id
-			if i == 0 {
-				b.StartTimer()
-			}
 		}
-		waitWorkflowEvents(b, n, events, steps)
-		b.StopTimer()
+		closeNode(b, client)
+		b.StartTimer()
+		n := openBenchNode(b, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: 4})
+		events, cancel := n.Subscribe(gigq.EventCompleted) // (waitCompleted checks Stats for what it missed)
+		waitCompleted(b, n, events, steps, 5*time.Minute)
 		cancel()
-		prev := status(b, n, ids[0])
-		for _, id := range ids[1:] {
-			cur := status(b, n, id)
-			lat = append(lat, cur.StartedAt.Sub(prev.CompletedAt))
-			prev = cur
-		}
+		b.StopTimer()
+		lat = append(lat, chainLatencies(b, n, ids)...)
 		closeNode(b, n)
 		b.StartTimer()
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	reportLatencies(b, lat)
 }
