@@ -66,24 +66,34 @@ func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 }
 
 // setWorkflowStatus writes a workflow's status unless it has it already,
-// and says whether it changed.
+// and says whether it changed. A change takes the transaction's
+// workflow_seq, so other processes see it.
 func (s *Store) setWorkflowStatus(id WorkflowID, status WorkflowStatus) (WorkflowStatus, bool, error) {
-	seq, err := s.nextWorkflowSeq()
-	if err != nil {
-		return "", false, fmt.Errorf("update workflow %s: %w", id, err)
-	}
-	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now, status_seq = $seq
-		WHERE id = $id AND status != $status`)
-	upd.SetInt64("$seq", seq)
+	upd := s.conn.Prep(`UPDATE workflows SET status = $status, updated_at = $now WHERE id = $id AND status != $status`)
 	upd.SetText("$status", string(status))
 	upd.SetText("$now", formatTime(s.opts.Now()))
 	upd.SetText("$id", string(id))
-	_, err = upd.Step()
+	_, err := upd.Step()
 	upd.Reset()
 	if err != nil {
 		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
 	}
-	return status, s.conn.Changes() > 0, nil
+	if s.conn.Changes() == 0 {
+		return status, false, nil
+	}
+	seq, err := s.nextWorkflowSeq()
+	if err != nil {
+		return "", false, fmt.Errorf("update workflow %s: %w", id, err)
+	}
+	stamp := s.conn.Prep(`UPDATE workflows SET status_seq = $seq WHERE id = $id`)
+	stamp.SetInt64("$seq", seq)
+	stamp.SetText("$id", string(id))
+	_, err = stamp.Step()
+	stamp.Reset()
+	if err != nil {
+		return "", false, fmt.Errorf("update workflow %s: %w", id, interpretError(err))
+	}
+	return status, true, nil
 }
 
 // nextWorkflowSeq returns the workflow_seq of the open transaction, taking
