@@ -67,6 +67,7 @@ type Step struct {
 	spec    StepSpec
 	parents []stepRef
 	id      JobID
+	index   int // its job's place in what build returned (parents first)
 }
 
 // stepRef is one dependency of a step: a step of the same workflow (by
@@ -156,10 +157,10 @@ func (w *Workflow) Submit(ctx context.Context, n *Node) (WorkflowID, map[string]
 		return "", nil, err
 	}
 	if limit := n.cfg.MaxParamsBytes; limit > 0 {
-		for i, j := range jobs {
-			if len(j.Params) > limit {
-				return "", nil, fmt.Errorf("%w %q: step %q: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes)",
-					ErrInvalidWorkflow, w.name, w.steps[i].key, len(j.Params), limit)
+		for _, s := range w.steps {
+			if size := len(jobs[s.index].Params); size > limit {
+				return "", nil, fmt.Errorf("%w %q: step %q: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes): store large data elsewhere and pass a reference",
+					ErrInvalidWorkflow, w.name, s.key, size, limit)
 			}
 		}
 	}
@@ -277,7 +278,7 @@ func (w *Workflow) build() ([]persistence.NewJob, error) {
 				j.Dependencies = append(j.Dependencies, r.job)
 			}
 		}
-		s.id = j.ID
+		s.id, s.index = j.ID, len(jobs)
 		jobs = append(jobs, j)
 	}
 	return jobs, nil

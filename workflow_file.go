@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -42,11 +43,16 @@ var (
 func ParseWorkflowFile(name string, data []byte) (*Workflow, error) {
 	p := &fileParser{file: name}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, p.syntaxError(data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, p.errorf(0, "", "the file is empty: write a workflow with a name and a list of jobs")
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, p.errorf(extra.Line, "", "the file holds more than one YAML document (---): put one workflow in each file")
 	}
 	r := p.reader(doc.Content[0], "", "the file", workflowFileFields)
 	wfName := r.str("name", true)

@@ -128,6 +128,8 @@ func TestParseWorkflowFileErrors(t *testing.T) {
 		{"malformed json", `{"name": "wf", "jobs": [}`, []string{"wf.yaml:1:", "not valid YAML or JSON"}},
 		{"empty file", "", []string{"wf.yaml: the file is empty"}},
 		{"only comments", "# nothing\n", []string{"wf.yaml: the file is empty"}},
+		{"two documents", head + "  - {key: a, function: echo}\n---\n" + head + "  - {key: b, function: echo}\n",
+			[]string{"wf.yaml:4: the file holds more than one YAML document", "one workflow in each file"}},
 		{"not a mapping", "[1, 2]", []string{"wf.yaml:1: the file must be a mapping of name, jobs, got a list"}},
 		{"unknown top field", "name: wf\nsteps: []\n", []string{`wf.yaml:2: unknown field "steps": the fields are name, jobs`}},
 		{"missing name", "jobs:\n  - {key: a, function: echo}\n", []string{"wf.yaml:1: missing name"}},

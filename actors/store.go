@@ -198,6 +198,7 @@ type effects struct {
 	workflows map[persistence.WorkflowID][]messages.JobChange
 	wfOrder   []persistence.WorkflowID
 	wfEvents  []*messages.JobEvent // workflows' status changes
+	wfStatus  map[persistence.WorkflowID]persistence.WorkflowStatus
 }
 
 // flush applies the batch in one transaction, commits, then answers.
@@ -363,24 +364,31 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	switch m := c.msg.(type) {
 	case *messages.SubmitJobs:
 		var ins []persistence.Inserted
+		var settled []workflowStatus
 		err := s.do(func() (err error) {
 			if m.Workflow == nil {
 				ins, err = st.InsertJobs(m.Jobs, now)
 				return err
 			}
-			// Two writes that must go together: a refused job (an
-			// unknown dependency) must not leave the workflow row.
+			// Writes that must go together: a refused job (an unknown
+			// dependency) must not leave the workflow row. A workflow
+			// whose jobs were all cancelled at once (their parents had
+			// failed) ends here.
 			return st.Do(func() (err error) {
 				if err := st.InsertWorkflow(*m.Workflow, now); err != nil {
 					return err
 				}
-				ins, err = st.InsertJobs(m.Jobs, now)
+				if ins, err = st.InsertJobs(m.Jobs, now); err != nil {
+					return err
+				}
+				settled, err = s.settleWorkflows(persistence.Cascade{WorkflowID: m.Workflow.ID})
 				return err
 			})
 		})
 		if err == nil {
 			s.wrote = true
 			fx.submitted(m, ins, now)
+			fx.statuses(settled, now)
 		}
 		return &messages.SubmitJobsReply{Err: err}
 	case *messages.ClaimJobs:
@@ -404,11 +412,13 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return r
 	case *messages.FinishAttempt:
 		var out persistence.Finished
+		var settled []workflowStatus
 		err := s.do(func() (err error) {
-			if out, err = st.Finish(m.Finish); err != nil || !out.Status.Final() {
+			if out, err = st.Finish(m.Finish); err != nil {
 				return err
 			}
-			return s.settleWorkflows(out.Cascade, fx, now)
+			settled, err = s.settleEnded(out)
+			return err
 		})
 		if err != nil {
 			var stale *persistence.StaleExecutionError
@@ -423,11 +433,8 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 			return nil
 		}
 		s.wrote = true
-		fx.finished(m.Finish, out, m.Elapsed, now)
-		if out.Cascade.WorkflowID != "" {
-			fx.change(out.Cascade.WorkflowID, messages.JobChange{JobID: m.Finish.JobID, Status: out.Status})
-		}
-		fx.cascade(m.Finish.JobID, out.Cascade, now)
+		fx.ended(m.Finish, out, m.Elapsed, now)
+		fx.statuses(settled, now)
 		return nil
 	case *registerNode:
 		s.applyNode(fx, now, true)
@@ -448,15 +455,18 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	switch m.Op {
 	case messages.OpCancel:
 		var c persistence.Cascade
+		var settled []workflowStatus
 		err := s.do(func() (err error) {
 			if c, err = st.Cancel(m.JobID); err != nil {
 				return err
 			}
-			return s.settleWorkflows(c, fx, now)
+			settled, err = s.settleWorkflows(c)
+			return err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
+		fx.statuses(settled, now)
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: m.JobID,
 			Status: persistence.StatusCancelled, WorkflowID: c.WorkflowID, At: now})
 		if c.WorkflowID != "" {
@@ -467,15 +477,18 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	case messages.OpRequeue:
 		var d persistence.Dependent
 		var c persistence.Cascade
+		var settled []workflowStatus
 		err := s.do(func() (err error) {
 			if d, c, err = st.Requeue(m.JobID); err != nil {
 				return err
 			}
-			return s.settleWorkflows(c, fx, now)
+			settled, err = s.settleWorkflows(c)
+			return err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
+		fx.statuses(settled, now)
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventRequeued, JobID: m.JobID, Name: d.Name,
 			Function: d.Job.Function, Status: persistence.StatusPending, WorkflowID: d.WorkflowID, At: now})
 		fx.pending(d)
@@ -483,15 +496,18 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 		return &messages.ChangeJobsReply{Count: 1 + len(c.Revived)}
 	case messages.OpCancelWorkflow:
 		var cancelled []persistence.Dependent
+		var settled []workflowStatus
 		err := s.do(func() (err error) {
 			if cancelled, err = st.CancelWorkflow(m.WorkflowID); err != nil {
 				return err
 			}
-			return s.settleWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled}, fx, now)
+			settled, err = s.settleWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled})
+			return err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
+		fx.statuses(settled, now)
 		fx.cascade("", persistence.Cascade{Cancelled: cancelled}, now)
 		return &messages.ChangeJobsReply{Count: len(cancelled)}
 	case messages.OpClearCompleted:

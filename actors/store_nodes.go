@@ -46,14 +46,28 @@ func (s *store) applyNode(fx *effects, now time.Time, register bool) {
 	}
 	for _, id := range lost {
 		var jobs []persistence.Reclaimed
-		if err := s.do(func() (err error) { jobs, err = st.ReclaimNode(id); return err }); err != nil {
+		var settled []workflowStatus
+		if err := s.do(func() (err error) {
+			if jobs, err = st.ReclaimNode(id); err != nil {
+				return err
+			}
+			for _, r := range jobs {
+				more, err := s.settleEnded(r.Finished)
+				if err != nil {
+					return err
+				}
+				settled = append(settled, more...)
+			}
+			return nil
+		}); err != nil {
 			s.log.Error().Err(err).Str("node", id).Msg("reclaim jobs of lost node")
 			continue
 		}
 		s.log.Warn().Str("node", id).Int("jobs", len(jobs)).Msg("node lost; its running jobs reclaimed")
 		for _, r := range jobs {
-			fx.finished(r.Finish, r.Finished, 0, now)
+			fx.ended(r.Finish, r.Finished, 0, now)
 		}
+		fx.statuses(settled, now)
 	}
 }
 

@@ -79,7 +79,7 @@ func (fx *effects) cascade(id persistence.JobID, c persistence.Cascade, now time
 // goes to its actor.
 func (fx *effects) pending(d persistence.Dependent) {
 	if d.WorkflowID != "" {
-		fx.change(d.WorkflowID, messages.JobChange{JobID: d.Job.ID, Status: persistence.StatusPending, Remaining: d.Remaining})
+		fx.change(d.WorkflowID, messages.JobChange{JobID: d.Job.ID, Status: persistence.StatusPending, Remaining: d.Remaining, Back: true})
 		return
 	}
 	if d.Remaining == 0 {
@@ -115,12 +115,20 @@ func (fx *effects) touch(w persistence.WorkflowID) {
 	}
 }
 
+// workflowStatus is a workflow whose status a change moved.
+type workflowStatus struct {
+	id     persistence.WorkflowID
+	status persistence.WorkflowStatus
+}
+
 // settleWorkflows keeps the status of the workflows a change touched in
 // step with their jobs, in the change's transaction: a workflow ends in the
 // commit that ends its last job, and a requeue brings it back to running
 // in its own. (So a node that tracks no workflow, without workers, keeps
-// their status right too.)
-func (s *store) settleWorkflows(c persistence.Cascade, fx *effects, now time.Time) error {
+// their status right too.) It returns the workflows whose status moved,
+// for the caller to announce once its command succeeded.
+func (s *store) settleWorkflows(c persistence.Cascade) ([]workflowStatus, error) {
+	var out []workflowStatus
 	seen := map[persistence.WorkflowID]bool{"": true}
 	settle := func(w persistence.WorkflowID) error {
 		if seen[w] {
@@ -129,27 +137,56 @@ func (s *store) settleWorkflows(c persistence.Cascade, fx *effects, now time.Tim
 		seen[w] = true
 		status, changed, err := s.deps.Store.SettleWorkflow(w)
 		if err == nil && changed {
-			fx.workflowStatus(w, status, now)
+			out = append(out, workflowStatus{id: w, status: status})
 		}
 		return err
 	}
 	if err := settle(c.WorkflowID); err != nil {
-		return err
+		return nil, err
 	}
 	for _, ds := range [][]persistence.Dependent{c.Cancelled, c.Revived} {
 		for _, d := range ds {
 			if err := settle(d.WorkflowID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// workflowStatus records a workflow's new status for the subscribers.
-// They go out after the batch's job events, whose changes caused them.
-func (fx *effects) workflowStatus(id persistence.WorkflowID, status persistence.WorkflowStatus, now time.Time) {
-	fx.wfEvents = append(fx.wfEvents, &messages.JobEvent{Kind: messages.EventWorkflow, WorkflowID: id, WorkflowStatus: status, At: now})
+// settleEnded settles the workflows an attempt's end touched, when the job
+// ended for good (a retry leaves every workflow as it was).
+func (s *store) settleEnded(out persistence.Finished) ([]workflowStatus, error) {
+	if !out.Status.Final() {
+		return nil, nil
+	}
+	return s.settleWorkflows(out.Cascade)
+}
+
+// ended records what the end of an attempt did: the job's event (and its
+// retry), its change for its workflow's actor, and what it did to the jobs
+// that depend on it.
+func (fx *effects) ended(f persistence.Finish, out persistence.Finished, elapsed time.Duration, now time.Time) {
+	fx.finished(f, out, elapsed, now)
+	if out.Cascade.WorkflowID != "" {
+		fx.change(out.Cascade.WorkflowID, messages.JobChange{JobID: f.JobID, Status: out.Status})
+	}
+	fx.cascade(f.JobID, out.Cascade, now)
+}
+
+// statuses records workflows whose status moved: an event for the
+// subscribers, and the new status for each one's actor (which ends when
+// its workflow did).
+func (fx *effects) statuses(ws []workflowStatus, now time.Time) {
+	for _, w := range ws {
+		fx.wfEvents = append(fx.wfEvents, &messages.JobEvent{Kind: messages.EventWorkflow, WorkflowID: w.id,
+			WorkflowStatus: w.status, At: now})
+		fx.touch(w.id)
+		if fx.wfStatus == nil {
+			fx.wfStatus = map[persistence.WorkflowID]persistence.WorkflowStatus{}
+		}
+		fx.wfStatus[w.id] = w.status
+	}
 }
 
 // handleLoadWorkflow answers a workflow actor with its graph as committed.
@@ -184,6 +221,7 @@ func (s *store) announceWorkflows(ctx actor.Context, fx *effects) {
 		return // no workers here: this node tracks no workflow
 	}
 	for _, w := range fx.wfOrder {
-		ctx.Send(s.deps.supervisor, &messages.WorkflowChanged{WorkflowID: w, Seq: s.deps.wfSeq.Add(1), Jobs: fx.workflows[w]})
+		ctx.Send(s.deps.supervisor, &messages.WorkflowChanged{WorkflowID: w, Seq: s.deps.wfSeq.Add(1), Jobs: fx.workflows[w],
+			Status: fx.wfStatus[w]})
 	}
 }

@@ -22,14 +22,18 @@ import (
 // or this actor's own restart loses nothing: on Started it asks the store
 // for the workflow as committed, and ignores the changes that snapshot
 // already holds (WorkflowChanged.Seq). Another process may also complete
-// jobs of this workflow; those changes do not reach this actor, so when a
-// change shows its view was behind (a job it thought waiting ran), it
-// loads the workflow again. What another process makes claimable reaches
-// this node's dispatcher through the store's watch on the file.
+// jobs of this workflow; those changes do not reach this actor. So with
+// each completion the store also sends the children's counts as the
+// database has them, and the lower count wins; a requeue or a revival is
+// marked (JobChange.Back), whatever this actor last knew of the job. What
+// another process makes claimable reaches this node's dispatcher through
+// the store's watch on the file, and so does a workflow that ended there
+// (WorkflowChanged.Status).
 //
-// When every job ended (the store set the workflow's final status in the
-// same transaction) it tells the supervisor, which stops it. A requeue
-// later brings up a new one.
+// When every job ended, or the store reports the workflow's final status
+// (set in the transaction that ended its last job), it tells the
+// supervisor, which stops it; changes that still reach it go back to the
+// supervisor. A requeue later brings up a new one.
 type workflow struct {
 	deps *Deps
 	log  zerolog.Logger
@@ -73,11 +77,17 @@ func (w *workflow) Receive(ctx actor.Context) {
 	case *messages.WorkflowLoaded:
 		w.handleLoaded(ctx, msg)
 	case *messages.WorkflowChanged:
-		if !w.loaded {
+		switch {
+		case w.ended:
+			// Routed here before the supervisor took this actor off its
+			// map: back to the supervisor, which hands it to the
+			// workflow's next actor (a requeue may have revived it).
+			ctx.Send(ctx.Parent(), msg)
+		case !w.loaded:
 			w.buffered = append(w.buffered, msg)
-			return
+		default:
+			w.apply(ctx, msg)
 		}
-		w.apply(ctx, msg)
 	case *messages.NodeStarted:
 		// After a restart: Started already asked for the snapshot.
 	case actor.SystemMessage, actor.AutoReceiveMessage:
@@ -121,11 +131,17 @@ func (w *workflow) handleLoaded(ctx actor.Context, msg *messages.WorkflowLoaded)
 	buffered := w.buffered
 	w.buffered = nil
 	for _, m := range buffered {
-		if !w.loaded {
+		if !w.loaded || w.ended {
 			w.buffered = append(w.buffered, m)
 			continue
 		}
 		w.apply(ctx, m)
+	}
+	if w.ended {
+		for _, m := range w.buffered {
+			ctx.Send(ctx.Parent(), m)
+		}
+		w.buffered = nil
 	}
 	w.release(ctx, ready)
 	w.checkEnded(ctx)
@@ -138,82 +154,91 @@ func (w *workflow) apply(ctx actor.Context, msg *messages.WorkflowChanged) {
 		return // the snapshot holds it
 	}
 	w.seq = msg.Seq
-	if msg.Status != "" {
-		// Another process changed the workflow's status: its jobs'
-		// changes there never came here.
-		w.load(ctx)
-		return
-	}
 	var ready []persistence.ReadyJob
 	for _, c := range msg.Jobs {
-		old, known := w.state(c.JobID)
-		if known && old == c.Status && c.Status != persistence.StatusPending {
+		if j, ok := w.jobs[c.JobID]; ok {
+			ready = w.applyJob(j, c, ready)
 			continue
 		}
-		if j, ok := w.jobs[c.JobID]; ok {
-			if old == persistence.StatusPending && c.Status == persistence.StatusPending {
-				// The database's count (or a retry, which leaves it at
-				// 0): ours must agree, or another process completed
-				// parents we did not hear of.
-				if j.remaining != c.Remaining {
-					w.log.Debug().Str("job_id", string(c.JobID)).Msg("workflow changed elsewhere; loading it again")
-					w.load(ctx)
-					return
-				}
-				continue
-			}
-			if old == persistence.StatusPending && j.remaining > 0 && c.Status != persistence.StatusCancelled {
-				// It ran though we counted parents left: another process
-				// completed them. Our counts are behind; load again.
-				w.log.Debug().Str("job_id", string(c.JobID)).Msg("workflow changed elsewhere; loading it again")
-				w.load(ctx)
-				return
-			}
-			if old.Final() != c.Status.Final() {
-				if c.Status.Final() {
-					w.active--
-				} else {
-					w.active++
-				}
-			}
-			j.status = c.Status
-			if c.Status == persistence.StatusPending {
-				j.remaining = c.Remaining
-				// Back from a final state (requeued or revived): it is
-				// new work. (A retry, running -> pending, is the store's
-				// and the scheduler's to announce.)
-				if old.Final() && c.Remaining == 0 {
-					ready = append(ready, j.ready)
-				}
-			}
-		} else {
+		// A parent outside the workflow.
+		if old := w.external[c.JobID]; old != c.Status {
 			w.external[c.JobID] = c.Status
-		}
-		if c.Status == persistence.StatusCompleted {
-			for _, child := range w.children[c.JobID] {
-				cj := w.jobs[child]
-				if cj == nil || cj.status != persistence.StatusPending || cj.remaining == 0 {
-					continue
-				}
-				cj.remaining--
-				if cj.remaining == 0 {
-					ready = append(ready, cj.ready)
-				}
+			if c.Status == persistence.StatusCompleted {
+				ready = w.countOff(c.JobID, ready)
 			}
 		}
 	}
 	w.release(ctx, ready)
-	w.checkEnded(ctx)
+	switch {
+	case msg.Status != "" && msg.Status != persistence.WorkflowRunning:
+		// The database says it ended (here, or in another process whose
+		// jobs' changes never came here).
+		w.end(ctx)
+	case msg.Status == persistence.WorkflowRunning && len(msg.Jobs) == 0:
+		// Another process brought it back (a requeue there): what
+		// changed is known only to the database.
+		w.load(ctx)
+	default:
+		w.checkEnded(ctx)
+	}
 }
 
-// state is what this actor knows of a job of the workflow or a parent
-// outside it.
-func (w *workflow) state(id persistence.JobID) (persistence.Status, bool) {
-	if j, ok := w.jobs[id]; ok {
-		return j.status, true
+// applyJob takes one job's change and returns ready with the jobs it made
+// claimable. The database's count wins over this actor's: another process
+// may have completed parents this actor never heard of.
+func (w *workflow) applyJob(j *flowJob, c messages.JobChange, ready []persistence.ReadyJob) []persistence.ReadyJob {
+	old := j.status
+	if c.Status != persistence.StatusPending {
+		if old == c.Status {
+			return ready
+		}
+		if !old.Final() {
+			w.active--
+		}
+		j.status, j.remaining = c.Status, 0
+		if c.Status == persistence.StatusCompleted {
+			ready = w.countOff(c.JobID, ready)
+		}
+		return ready
 	}
-	s, ok := w.external[id]
-	return s, ok
+	switch {
+	case old.Final() || c.Back:
+		// Requeued or revived: new work, waiting for c.Remaining
+		// parents. (This actor may not have known it had ended, if that
+		// happened in another process.)
+		if old.Final() {
+			w.active++
+		}
+		j.status, j.remaining = persistence.StatusPending, c.Remaining
+		if c.Remaining == 0 {
+			ready = append(ready, j.ready)
+		}
+	case j.remaining > 0 && c.Remaining < j.remaining:
+		// The database's count after a completion: lower than ours when
+		// another process completed parents too.
+		j.remaining = c.Remaining
+		if c.Remaining == 0 {
+			ready = append(ready, j.ready)
+		}
+	}
+	// Otherwise: a retry (running -> pending again, the store's and the
+	// scheduler's to announce), or a count that agrees.
+	return ready
+}
+
+// countOff counts a completed parent off its children in this workflow.
+func (w *workflow) countOff(parent persistence.JobID, ready []persistence.ReadyJob) []persistence.ReadyJob {
+	for _, child := range w.children[parent] {
+		cj := w.jobs[child]
+		if cj == nil || cj.status != persistence.StatusPending || cj.remaining == 0 {
+			continue
+		}
+		cj.remaining--
+		if cj.remaining == 0 {
+			ready = append(ready, cj.ready)
+		}
+	}
+	return ready
 }
 
 // release hands claimable jobs to the dispatcher.
@@ -227,7 +252,14 @@ func (w *workflow) release(ctx actor.Context, ready []persistence.ReadyJob) {
 // the workflow can run any more. (The store set the final status in the
 // transaction that ended the last job.)
 func (w *workflow) checkEnded(ctx actor.Context) {
-	if !w.loaded || w.active > 0 || w.ended {
+	if w.loaded && w.active == 0 {
+		w.end(ctx)
+	}
+}
+
+// end tells the supervisor, once, that this actor is done.
+func (w *workflow) end(ctx actor.Context) {
+	if w.ended {
 		return
 	}
 	w.ended = true

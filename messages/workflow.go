@@ -12,9 +12,10 @@ type WorkflowChanged struct {
 	WorkflowID persistence.WorkflowID
 	Seq        int64
 	Jobs       []JobChange
-	// Status is set when another process changed the workflow's status
-	// (its jobs' changes there do not reach this node): the tracker loads
-	// the workflow again, and ends if it ended.
+	// Status is set when the workflow's status changed: in this batch, or
+	// in another process (whose jobs' changes do not reach this node; then
+	// Jobs is empty). The tracker ends when it ended, and loads the
+	// workflow again when another process brought it back.
 	Status persistence.WorkflowStatus
 }
 
@@ -26,6 +27,9 @@ type JobChange struct {
 	JobID     persistence.JobID
 	Status    persistence.Status
 	Remaining int
+	// Back marks a job requeued or revived: pending again, from a final
+	// state, whatever the tracker last knew of it.
+	Back bool
 }
 
 // LoadWorkflow is sent by a workflow actor to the store actor. Reply:

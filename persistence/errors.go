@@ -129,3 +129,9 @@ func (e *BlockedError) Error() string {
 	return fmt.Sprintf("cannot requeue job %s: its dependency %s (%s) is %s; requeue %s instead, which revives the jobs cancelled because of it",
 		e.JobID, e.Parent, e.ParentName, e.ParentStatus, e.Parent)
 }
+
+// notFoundError names what was not found; it matches ErrNotFound.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string        { return e.what + " not found" }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }

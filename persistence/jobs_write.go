@@ -333,17 +333,25 @@ func (s *Store) ClearCompleted(before time.Time) (int, error) {
 	if !before.IsZero() {
 		b = formatTime(before)
 	}
-	stmt.SetText("$before", b)
-	_, err := stmt.Step()
-	stmt.Reset()
-	if err != nil {
-		return 0, fmt.Errorf("clear completed jobs: %w", interpretError(err))
+	// A cancelled chain goes one level per pass (its leaf first), so
+	// pass again until a pass deletes nothing.
+	n := 0
+	for {
+		stmt.SetText("$before", b)
+		_, err := stmt.Step()
+		stmt.Reset()
+		if err != nil {
+			return 0, fmt.Errorf("clear completed jobs: %w", interpretError(err))
+		}
+		if s.conn.Changes() == 0 {
+			break
+		}
+		n += s.conn.Changes()
 	}
-	n := s.conn.Changes()
 	// Finished workflows whose jobs are all gone go with them.
 	wf := s.conn.Prep(`DELETE FROM workflows WHERE status != 'running'
 		AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = workflows.id)`)
-	_, err = wf.Step()
+	_, err := wf.Step()
 	wf.Reset()
 	if err != nil {
 		return 0, fmt.Errorf("clear finished workflows: %w", interpretError(err))

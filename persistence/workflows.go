@@ -42,13 +42,13 @@ func (s *Store) RefreshWorkflow(id WorkflowID) (WorkflowStatus, bool, error) {
 	ok, err := stmt.Step()
 	if err != nil || !ok {
 		stmt.Reset()
-		return "", false, fmt.Errorf("read workflow %s: %w", id, errOr(interpretError(err), ErrNotFound))
+		return "", false, fmt.Errorf("read workflow %s: %w", id, errOr(interpretError(err), workflowNotFound(id)))
 	}
 	active, failed, cancelled := stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2)
 	old := WorkflowStatus(stmt.ColumnText(3))
 	stmt.Reset()
 	if old == "" {
-		return "", false, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+		return "", false, workflowNotFound(id)
 	}
 	status := WorkflowCompleted
 	switch {
@@ -241,7 +241,7 @@ func (s *Store) workflowRow(id WorkflowID) (Workflow, error) {
 		return Workflow{}, fmt.Errorf("read workflow %s: %w", id, interpretError(err))
 	}
 	if !ok {
-		return Workflow{}, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+		return Workflow{}, workflowNotFound(id)
 	}
 	return scanWorkflow(stmt), nil
 }
@@ -325,7 +325,7 @@ func (s *Store) WorkflowRow(ctx context.Context, id WorkflowID) (*Workflow, erro
 		return nil, fmt.Errorf("read workflow %s: %w", id, err)
 	}
 	if w == nil {
-		return nil, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+		return nil, workflowNotFound(id)
 	}
 	return w, nil
 }
@@ -362,7 +362,7 @@ func (s *Store) Workflow(ctx context.Context, id WorkflowID) (*Workflow, []Job, 
 		return nil, nil, fmt.Errorf("read workflow %s: %w", id, err)
 	}
 	if w == nil {
-		return nil, nil, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+		return nil, nil, workflowNotFound(id)
 	}
 	return w, jobs, nil
 }
@@ -421,3 +421,7 @@ func parentResults(conn *sqlite.Conn, id JobID) ([]ParentResult, error) {
 		out = append(out, r)
 	}
 }
+
+// workflowNotFound is the error for an unknown workflow id; it matches
+// ErrNotFound.
+func workflowNotFound(id WorkflowID) error { return &notFoundError{what: "workflow " + string(id)} }
