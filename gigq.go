@@ -123,11 +123,17 @@ func (n *Node) shutdown(ctx context.Context) error {
 	n.baseCancel()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := n.sys.Stop(stopCtx); err != nil {
-		errs = append(errs, err)
+	stopErr := n.sys.Stop(stopCtx)
+	if stopErr != nil {
+		errs = append(errs, stopErr)
 	}
 	n.hub.close()
-	if err := n.store.Close(); err != nil {
+	if errors.Is(stopErr, actors.ErrStillRunning) {
+		// The store actor may still use the write connection: leave the
+		// database open rather than close it under a transaction. (The
+		// process is usually exiting; a new Open works all the same.)
+		n.log.Error().Err(stopErr).Msg("actors did not stop in time; the database is left open")
+	} else if err := n.store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	n.log.Info().Msg("node stopped")

@@ -234,8 +234,13 @@ func (s *System) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("sync store: %w", r.Err))
 	}
 	if err := s.sys.Root.PoisonFuture(s.supervisor).Wait(); err != nil {
-		errs = append(errs, fmt.Errorf("stop actors: %w", err))
+		errs = append(errs, fmt.Errorf("stop actors: %w: %w", ErrStillRunning, err))
 	}
 	s.sys.Shutdown()
 	return errors.Join(errs...)
 }
+
+// ErrStillRunning is returned by Stop when the actors did not stop in
+// time (the store may still be inside a long transaction): the caller
+// must not close the database under them.
+var ErrStillRunning = errors.New("actors still running")

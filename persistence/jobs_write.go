@@ -321,30 +321,39 @@ func (s *Store) statusOf(id JobID) Status {
 
 // ClearCompleted deletes completed and cancelled jobs (with their
 // executions) that finished before the given time; the zero time means all
-// of them. It returns how many jobs it deleted.
+// of them. It returns how many jobs it deleted. It keeps what could still
+// be needed:
+//   - a cancelled job whose cause (cancelled_by) failed or timed out: a
+//     requeue of the cause revives it;
+//   - a job that a kept job depends on: a job not completed may still run
+//     and read its parents' results, or be revived and wait for them.
+//
+// Two statements, whatever the depth of a chain: the cancelled jobs first
+// (a cancelled chain goes whole: its jobs' cause is its first job), then
+// the completed ones.
 func (s *Store) ClearCompleted(before time.Time) (int, error) {
-	// A job that a job not completed depends on stays: that job may
-	// still run (and read its parents' results) or be revived.
-	stmt := s.conn.Prep(`DELETE FROM jobs WHERE status IN ('completed', 'cancelled')
-		AND ($before = '' OR coalesce(completed_at, updated_at) < $before)
-		AND NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs c ON c.id = d.job_id
-			WHERE d.parent_id = jobs.id AND c.status != 'completed')`)
 	b := ""
 	if !before.IsZero() {
 		b = formatTime(before)
 	}
-	// A cancelled chain goes one level per pass (its leaf first), so
-	// pass again until a pass deletes nothing.
+	cancelled := s.conn.Prep(`WITH gone(id) AS (
+			SELECT id FROM jobs WHERE status = 'cancelled'
+			AND ($before = '' OR coalesce(completed_at, updated_at) < $before)
+			AND NOT EXISTS (SELECT 1 FROM jobs cause WHERE cause.id = jobs.cancelled_by AND cause.status IN ('failed', 'timeout'))
+		)
+		DELETE FROM jobs WHERE id IN (SELECT id FROM gone)
+		AND NOT EXISTS (SELECT 1 FROM job_dependencies d WHERE d.parent_id = jobs.id AND d.job_id NOT IN (SELECT id FROM gone))`)
+	completed := s.conn.Prep(`DELETE FROM jobs WHERE status = 'completed'
+		AND ($before = '' OR coalesce(completed_at, updated_at) < $before)
+		AND NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs c ON c.id = d.job_id
+			WHERE d.parent_id = jobs.id AND c.status != 'completed')`)
 	n := 0
-	for {
+	for _, stmt := range []*sqlite.Stmt{cancelled, completed} {
 		stmt.SetText("$before", b)
 		_, err := stmt.Step()
 		stmt.Reset()
 		if err != nil {
-			return 0, fmt.Errorf("clear completed jobs: %w", interpretError(err))
-		}
-		if s.conn.Changes() == 0 {
-			break
+			return 0, fmt.Errorf("clear finished jobs: %w", interpretError(err))
 		}
 		n += s.conn.Changes()
 	}

@@ -1034,7 +1034,7 @@ func testClearCompletedWorkflows(t *testing.T, b *bundle) {
 
 	var n int
 	b.must(t, func() (err error) { n, err = b.s.ClearCompleted(time.Time{}); return err })
-	require.Equal(t, 4, n, "f1, f2, x2 (cancelled) and c1; r1 stays while r2 waits for it")
+	require.Equal(t, 3, n, "f1, f2 and c1; r1 stays while r2 waits for it, x2 while x1 could revive it")
 	// The failed workflow keeps its failed job, so it stays; the running
 	// one stays however few jobs it has left.
 	require.Equal(t, []string{string(running), string(failed)}, workflows())
@@ -1088,4 +1088,37 @@ func testReviveAfterParentCleared(t *testing.T, b *bundle) {
 	b.waiting(t, leaf.ID, 1)
 	require.NotContains(t, b.ready(t, 100, "echo"), leaf.ID)
 	require.Error(t, b.claimErr(t, leaf.ID))
+}
+
+// testClearKeepsRevivable: ClearCompleted keeps the jobs a requeue could
+// bring back (cancelled because a job failed) and the completed parents
+// they would wait for, and deletes a chain cancelled by hand whole, in one
+// call.
+func testClearKeepsRevivable(t *testing.T, b *bundle) {
+	done := newJob(named("done"))
+	x := newJob(named("x"), maxAttempts(1))
+	y := newJob(named("y"), dependsOn(done.ID, x.ID))
+	z := newJob(named("z"), dependsOn(y.ID))
+	b.insert(t, done, x, y, z)
+	b.run(t, done.ID, `{"v":1}`)
+	b.fail(t, x.ID, b.claim(t, x.ID), "boom")
+	b.cancelledBecause(t, z.ID, x.ID, upstream(x, persistence.StatusFailed))
+
+	// A chain cancelled by hand.
+	c1 := newJob(named("c1"))
+	c2 := newJob(named("c2"), dependsOn(c1.ID))
+	c3 := newJob(named("c3"), dependsOn(c2.ID))
+	b.insert(t, c1, c2, c3)
+	b.cancel(t, c1.ID)
+
+	var n int
+	b.must(t, func() (err error) { n, err = b.s.ClearCompleted(time.Time{}); return err })
+	require.Equal(t, 3, n, "c1, c2, c3; y and z wait for x's requeue, and done for y")
+	_, c := b.requeue(t, x.ID)
+	require.ElementsMatch(t, []persistence.JobID{y.ID, z.ID}, dependentIDs(c.Revived))
+	b.run(t, x.ID, `{"v":2}`)
+	got, err := b.s.ParentResults(b.ctx, y.ID)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.JSONEq(t, `{"v":1}`, string(got[0].Result), "done's result, kept for y")
 }

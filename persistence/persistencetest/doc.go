@@ -34,7 +34,8 @@
 //     <state>", and a requeue revives them (or names the job to requeue
 //     instead); the release path touches one row per child; ParentResults
 //     keeps dependency order; ClearCompleted keeps parents that a job not
-//     completed still needs.
+//     completed still needs, and the jobs a requeue could revive, and
+//     deletes a chain cancelled by hand whole.
 //   - Workflows: status settles in the changes' own transactions (running,
 //     completed, failed, cancelled, and back to running on requeue);
 //     CancelWorkflow; WorkflowGraph; UnfinishedWorkflows.

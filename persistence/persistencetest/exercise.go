@@ -73,4 +73,5 @@ func Exercise(t *testing.T, open func(t *testing.T) *persistence.Store) {
 	run("WorkflowGraph", testWorkflowGraph)
 	run("UnfinishedWorkflows", testUnfinishedWorkflows)
 	run("ClearCompletedWorkflows", testClearCompletedWorkflows)
+	run("ClearKeepsRevivable", testClearKeepsRevivable)
 }
