@@ -364,31 +364,26 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	switch m := c.msg.(type) {
 	case *messages.SubmitJobs:
 		var ins []persistence.Inserted
-		var settled []workflowStatus
-		err := s.do(func() (err error) {
+		err := s.changeAndSettle(fx, now, func() (c persistence.Cascade, err error) {
 			if m.Workflow == nil {
 				ins, err = st.InsertJobs(m.Jobs, now)
-				return err
+				return c, err
 			}
 			// Writes that must go together: a refused job (an unknown
-			// dependency) must not leave the workflow row. A workflow
-			// whose jobs were all cancelled at once (their parents had
-			// failed) ends here.
-			return st.Do(func() (err error) {
+			// dependency) must not leave the workflow row. (Settling ends
+			// a workflow whose jobs were all cancelled at once: their
+			// parents had failed.)
+			return persistence.Cascade{WorkflowID: m.Workflow.ID}, st.Do(func() (err error) {
 				if err := st.InsertWorkflow(*m.Workflow, now); err != nil {
 					return err
 				}
-				if ins, err = st.InsertJobs(m.Jobs, now); err != nil {
-					return err
-				}
-				settled, err = s.settleWorkflows(persistence.Cascade{WorkflowID: m.Workflow.ID})
+				ins, err = st.InsertJobs(m.Jobs, now)
 				return err
 			})
 		})
 		if err == nil {
 			s.wrote = true
 			fx.submitted(m, ins, now)
-			fx.statuses(settled, now)
 		}
 		return &messages.SubmitJobsReply{Err: err}
 	case *messages.ClaimJobs:
@@ -412,13 +407,11 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return r
 	case *messages.FinishAttempt:
 		var out persistence.Finished
-		var settled []workflowStatus
-		err := s.do(func() (err error) {
-			if out, err = st.Finish(m.Finish); err != nil {
-				return err
+		err := s.changeAndSettle(fx, now, func() (c persistence.Cascade, err error) {
+			if out, err = st.Finish(m.Finish); err != nil || !out.Status.Final() {
+				return c, err // a retry leaves every workflow as it was
 			}
-			settled, err = s.settleEnded(out)
-			return err
+			return out.Cascade, nil
 		})
 		if err != nil {
 			var stale *persistence.StaleExecutionError
@@ -434,7 +427,6 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		}
 		s.wrote = true
 		fx.ended(m.Finish, out, m.Elapsed, now)
-		fx.statuses(settled, now)
 		return nil
 	case *registerNode:
 		s.applyNode(fx, now, true)
@@ -455,18 +447,13 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	switch m.Op {
 	case messages.OpCancel:
 		var c persistence.Cascade
-		var settled []workflowStatus
-		err := s.do(func() (err error) {
-			if c, err = st.Cancel(m.JobID); err != nil {
-				return err
-			}
-			settled, err = s.settleWorkflows(c)
-			return err
+		err := s.changeAndSettle(fx, now, func() (_ persistence.Cascade, err error) {
+			c, err = st.Cancel(m.JobID)
+			return c, err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
-		fx.statuses(settled, now)
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: m.JobID,
 			Status: persistence.StatusCancelled, WorkflowID: c.WorkflowID, At: now})
 		if c.WorkflowID != "" {
@@ -477,18 +464,13 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	case messages.OpRequeue:
 		var d persistence.Dependent
 		var c persistence.Cascade
-		var settled []workflowStatus
-		err := s.do(func() (err error) {
-			if d, c, err = st.Requeue(m.JobID); err != nil {
-				return err
-			}
-			settled, err = s.settleWorkflows(c)
-			return err
+		err := s.changeAndSettle(fx, now, func() (_ persistence.Cascade, err error) {
+			d, c, err = st.Requeue(m.JobID)
+			return c, err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
-		fx.statuses(settled, now)
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventRequeued, JobID: m.JobID, Name: d.Name,
 			Function: d.Job.Function, Status: persistence.StatusPending, WorkflowID: d.WorkflowID, At: now})
 		fx.pending(d)
@@ -496,18 +478,13 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 		return &messages.ChangeJobsReply{Count: 1 + len(c.Revived)}
 	case messages.OpCancelWorkflow:
 		var cancelled []persistence.Dependent
-		var settled []workflowStatus
-		err := s.do(func() (err error) {
-			if cancelled, err = st.CancelWorkflow(m.WorkflowID); err != nil {
-				return err
-			}
-			settled, err = s.settleWorkflows(persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled})
-			return err
+		err := s.changeAndSettle(fx, now, func() (_ persistence.Cascade, err error) {
+			cancelled, err = st.CancelWorkflow(m.WorkflowID)
+			return persistence.Cascade{WorkflowID: m.WorkflowID, Cancelled: cancelled}, err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
 		}
-		fx.statuses(settled, now)
 		fx.cascade("", persistence.Cascade{Cancelled: cancelled}, now)
 		return &messages.ChangeJobsReply{Count: len(cancelled)}
 	case messages.OpClearCompleted:

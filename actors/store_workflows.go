@@ -128,6 +128,9 @@ type workflowStatus struct {
 // their status right too.) It returns the workflows whose status moved,
 // for the caller to announce once its command succeeded.
 func (s *store) settleWorkflows(c persistence.Cascade) ([]workflowStatus, error) {
+	if c.WorkflowID == "" && len(c.Cancelled) == 0 && len(c.Revived) == 0 {
+		return nil, nil // a plain job, alone: the usual case
+	}
 	var out []workflowStatus
 	seen := map[persistence.WorkflowID]bool{"": true}
 	settle := func(w persistence.WorkflowID) error {
@@ -152,6 +155,25 @@ func (s *store) settleWorkflows(c persistence.Cascade) ([]workflowStatus, error)
 		}
 	}
 	return out, nil
+}
+
+// changeAndSettle runs a change (in s.do) and settles the workflows its
+// cascade touched, in the same savepoint; their new statuses are recorded
+// only once the change succeeded.
+func (s *store) changeAndSettle(fx *effects, now time.Time, change func() (persistence.Cascade, error)) error {
+	var settled []workflowStatus
+	err := s.do(func() error {
+		c, err := change()
+		if err != nil {
+			return err
+		}
+		settled, err = s.settleWorkflows(c)
+		return err
+	})
+	if err == nil {
+		fx.statuses(settled, now)
+	}
+	return err
 }
 
 // settleEnded settles the workflows an attempt's end touched, when the job
