@@ -137,3 +137,34 @@ func TestWorkflowParamsLimitNamesStep(t *testing.T) {
 	require.ErrorIs(t, err, gigq.ErrNotFound)
 	require.EqualError(t, err, "workflow no-such-workflow not found")
 }
+
+// A step of one workflow may wait for a job of another: the other
+// workflow's completion releases it, and its result is a parent result.
+func TestWorkflowDependsOnAnotherWorkflow(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	defer g.open()
+	blocked := g.task("blocked")
+	// relay returns its params, whatever its parents returned.
+	relay := gigq.NewTask("relay", func(_ context.Context, a stepResult) (stepResult, error) { return a, nil })
+	n := openNode(t, gigq.Config{Registry: gigq.NewRegistry().MustAdd(stepTask, blocked, relay), Workers: 2})
+	first := gigq.NewWorkflow("first")
+	hold := first.Add("hold", blocked.Step(struct{}{}, nil))
+	out := first.Add("out", relay.Step(stepResult{Out: "from-first"}, nil), gigq.DependsOn(hold))
+	firstID, _, err := first.Submit(testCtx(t), n)
+	require.NoError(t, err)
+
+	second := gigq.NewWorkflow("second")
+	in := second.Add("in", stepOf("in"), gigq.DependsOnJobs(out.ID()))
+	secondID, _, err := second.Submit(testCtx(t), n)
+	require.NoError(t, err)
+	require.Equal(t, hold.ID(), g.waitStarted(t))
+	require.Equal(t, gigq.StatusPending, status(t, n, in.ID()).Status)
+	g.open()
+
+	require.Equal(t, gigq.WorkflowCompleted, waitWorkflow(t, n, firstID).Status)
+	require.Equal(t, gigq.WorkflowCompleted, waitWorkflow(t, n, secondID).Status)
+	res, err := stepTask.Result(testCtx(t), n, in.ID())
+	require.NoError(t, err)
+	require.Equal(t, []string{"from-first"}, res.Parents)
+}

@@ -199,6 +199,7 @@ type effects struct {
 	wfOrder   []persistence.WorkflowID
 	wfEvents  []*messages.JobEvent // workflows' status changes
 	wfStatus  map[persistence.WorkflowID]persistence.WorkflowStatus
+	told      map[workflowJob]bool // completions told to other workflows' actors
 }
 
 // flush applies the batch in one transaction, commits, then answers.

@@ -50,7 +50,7 @@ func (fx *effects) cascade(id persistence.JobID, c persistence.Cascade, now time
 			}
 			continue
 		}
-		if d.WorkflowID != c.WorkflowID && !fx.has(d.WorkflowID, id) {
+		if d.WorkflowID != c.WorkflowID && fx.once(d.WorkflowID, id) {
 			// A job of another workflow waits for this one: its actor
 			// counts the completion (once per workflow).
 			fx.change(d.WorkflowID, messages.JobChange{JobID: id, Status: persistence.StatusCompleted})
@@ -87,15 +87,24 @@ func (fx *effects) pending(d persistence.Dependent) {
 	}
 }
 
-// has tells whether the batch already holds a change of the job for the
-// workflow's actor.
-func (fx *effects) has(w persistence.WorkflowID, id persistence.JobID) bool {
-	for _, c := range fx.workflows[w] {
-		if c.JobID == id {
-			return true
-		}
+// once reports whether the parent's completion is not yet recorded for the
+// workflow's actor in this batch, and records it.
+func (fx *effects) once(w persistence.WorkflowID, parent persistence.JobID) bool {
+	k := workflowJob{w, parent}
+	if fx.told[k] {
+		return false
 	}
-	return false
+	if fx.told == nil {
+		fx.told = map[workflowJob]bool{}
+	}
+	fx.told[k] = true
+	return true
+}
+
+// workflowJob is a job as told to a workflow's actor.
+type workflowJob struct {
+	workflow persistence.WorkflowID
+	job      persistence.JobID
 }
 
 // change records a job change for a workflow's actor.

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -104,6 +105,10 @@ func (w *workflow) load(ctx actor.Context) {
 }
 
 func (w *workflow) handleLoaded(ctx actor.Context, msg *messages.WorkflowLoaded) {
+	if errors.Is(msg.Err, persistence.ErrNotFound) {
+		w.end(ctx) // cleared: nothing left to track
+		return
+	}
 	if msg.Err != nil {
 		// A bug or a broken database: fail, so supervision restarts
 		// this actor (which loads again) a bounded number of times.
