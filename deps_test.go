@@ -11,7 +11,8 @@ import (
 
 // TestDependencyRules checks the layering: cmd → root only; messages and
 // persistence never import actors or protoactor; actors never import the
-// root package.
+// root package; bench uses the public API only (and SQLite itself, for
+// the ceiling).
 func TestDependencyRules(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -25,6 +26,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/messages":    {mod + "/actors", mod, "github.com/asynkron/protoactor-go"},
 		mod + "/persistence": {mod + "/actors", mod + "/messages", mod, "github.com/asynkron/protoactor-go"},
 		mod + "/actors":      {mod},
+		mod + "/bench":       {mod + "/actors", mod + "/persistence", mod + "/messages", "github.com/asynkron/protoactor-go"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	seen := 0

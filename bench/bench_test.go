@@ -1,0 +1,182 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/bench"
+)
+
+// testTimeout bounds each scenario; the suite runs under -race on two
+// cores.
+const testTimeout = 2 * time.Minute
+
+// runScenario runs a scenario on a file in the test's temporary directory
+// (kept, so the test can read it back) and checks what every report must
+// hold.
+func runScenario(t *testing.T, name string, cfg bench.Config) *bench.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	cfg.DB = filepath.Join(t.TempDir(), "bench.db")
+	r, err := bench.Run(ctx, name, cfg)
+	require.NoError(t, err)
+	require.Equal(t, name, r.Scenario)
+	require.Equal(t, r.Jobs, r.Completed, "every job completed")
+	require.Positive(t, r.Seconds)
+	require.Positive(t, r.JobsPerSec)
+	require.Positive(t, r.InsertPerSec)
+	require.Positive(t, r.PeakRSSBytes)
+	require.Positive(t, r.DBBytes)
+	require.NotEmpty(t, r.Machine.CPU)
+	require.Positive(t, r.Machine.Cores)
+	require.NotEmpty(t, r.Machine.Go)
+	require.Regexp(t, `^3\.\d+\.\d+$`, r.Machine.SQLite)
+	require.Equal(t, cfg.DB, r.Config.DB)
+	require.FileExists(t, cfg.DB, "a named database is kept")
+	checkJSON(t, r)
+	var table bytes.Buffer
+	require.NoError(t, r.WriteTable(&table))
+	require.Contains(t, table.String(), "jobs_per_sec")
+	return r
+}
+
+// checkJSON checks that the report's JSON has every field scripts read.
+func checkJSON(t *testing.T, r *bench.Report) {
+	t.Helper()
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &m))
+	for _, k := range []string{"scenario", "jobs", "seconds", "jobs_per_sec", "insert_per_sec", "peak_rss_bytes",
+		"db_bytes", "sync", "workers", "machine", "config"} {
+		require.Contains(t, m, k)
+	}
+	var machine map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(m["machine"], &machine))
+	for _, k := range []string{"cpu", "cores", "go", "sqlite"} {
+		require.Contains(t, machine, k)
+	}
+	var back bench.Report
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, *r, back)
+}
+
+// checkPercentiles checks that a latency summary is present and ordered.
+func checkPercentiles(t *testing.T, p *bench.Percentiles) {
+	t.Helper()
+	require.NotNil(t, p)
+	require.GreaterOrEqual(t, p.P50, 0.0)
+	require.LessOrEqual(t, p.P50, p.P95)
+	require.LessOrEqual(t, p.P95, p.P99)
+	require.LessOrEqual(t, p.P99, p.Max)
+}
+
+// fileStats reads the job counts of a gigq database file.
+func fileStats(t *testing.T, path string) gigq.Stats {
+	t.Helper()
+	n, err := gigq.Open(context.Background(), gigq.Config{Path: path, ClientOnly: true, WatchInterval: -1})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, n.Close(context.Background())) }()
+	st, err := n.Stats(context.Background())
+	require.NoError(t, err)
+	return st
+}
+
+func TestBurndown(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "burndown", bench.Config{Jobs: 200, Workers: 3})
+	require.Equal(t, 200, r.Jobs)
+	require.Equal(t, 3, r.Workers)
+	require.Equal(t, "normal", r.Sync)
+	require.Nil(t, r.LatencyMs)
+	require.Nil(t, r.ReleaseMs)
+	require.Equal(t, gigq.Stats{Completed: 200, Total: 200}, fileStats(t, r.Config.DB))
+}
+
+func TestChain(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "chain", bench.Config{Steps: 20, Sync: "full"})
+	require.Equal(t, 20, r.Jobs)
+	require.Equal(t, bench.DefaultWorkers, r.Workers)
+	require.Equal(t, "full", r.Sync)
+	checkPercentiles(t, r.ReleaseMs)
+	require.Nil(t, r.LatencyMs)
+	require.Equal(t, gigq.Stats{Completed: 20, Total: 20}, fileStats(t, r.Config.DB))
+
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	var raw map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &raw))
+	var rel map[string]float64
+	require.NoError(t, json.Unmarshal(raw["release_ms"], &rel))
+	require.Len(t, rel, 4)
+	for _, k := range []string{"p50", "p95", "p99", "max"} {
+		require.Contains(t, rel, k)
+	}
+	require.NotContains(t, raw, "latency_ms")
+}
+
+func TestCeiling(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "ceiling", bench.Config{Jobs: 500})
+	require.Equal(t, 500, r.Jobs)
+	require.Equal(t, 1, r.Workers, "one connection")
+	require.Nil(t, r.ReleaseMs)
+	require.Nil(t, r.LatencyMs)
+}
+
+// TestTemporaryDatabaseIsRemoved is not parallel: it points TMPDIR at a
+// directory of its own (t.Setenv), which a parallel test may not.
+func TestTemporaryDatabaseIsRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	r, err := bench.Run(context.Background(), "burndown", bench.Config{Jobs: 10})
+	require.NoError(t, err)
+	require.Equal(t, 10, r.Completed)
+	require.Empty(t, r.Config.DB)
+	require.Positive(t, r.DBBytes, "measured before removal")
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, entries)
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	existing := filepath.Join(t.TempDir(), "there.db")
+	require.NoError(t, os.WriteFile(existing, nil, 0o600))
+	for _, tc := range []struct {
+		scenario string
+		cfg      bench.Config
+		want     string
+	}{
+		{"burndown", bench.Config{Jobs: 0}, "jobs must be from 1 to 10000000 (got 0)"},
+		{"ceiling", bench.Config{Jobs: -5}, "jobs must be from 1 to 10000000 (got -5)"},
+		{"ceiling", bench.Config{Jobs: bench.MaxJobs + 1}, "(got 10000001)"},
+		{"chain", bench.Config{Steps: 1}, "steps must be from 2 to 100000 (got 1)"},
+		{"chain", bench.Config{Steps: 10, Jobs: 10}, "chain does not take jobs"},
+		{"burndown", bench.Config{Jobs: 10, Steps: 10}, "burndown does not take steps"},
+		{"ceiling", bench.Config{Jobs: 10, Workers: 2}, "ceiling does not take workers"},
+		{"burndown", bench.Config{Jobs: 10, Workers: -1}, "workers must be from 1 to 1024 (got -1)"},
+		{"burndown", bench.Config{Jobs: 10, Sync: "maybe"}, `sync must be normal or full (got "maybe")`},
+		{"burndown", bench.Config{Jobs: 10, DB: existing}, "already exists"},
+		{"steady", bench.Config{}, `unknown scenario "steady": use one of burndown, chain, ceiling`},
+	} {
+		err := bench.Validate(tc.scenario, tc.cfg)
+		require.ErrorContains(t, err, tc.want, "%s %+v", tc.scenario, tc.cfg)
+		_, err = bench.Run(context.Background(), tc.scenario, tc.cfg)
+		require.ErrorContains(t, err, tc.want, "Run validates too")
+	}
+	data, err := os.ReadFile(existing)
+	require.NoError(t, err)
+	require.Empty(t, data, "an existing file is left alone")
+	require.NoError(t, bench.Validate("burndown", bench.Config{Jobs: 1}))
+}

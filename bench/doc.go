@@ -1,0 +1,17 @@
+// Package bench is gigq's benchmark harness, run by "gigq bench". Each
+// scenario runs on a new database file and returns a Report: the figures,
+// the machine and the configuration.
+//
+// The gigq scenarios use only the public API of package gigq, as a user's
+// program would:
+//
+//   - burndown inserts Config.Jobs no-op jobs through a client-only node,
+//     then opens a node with Config.Workers workers and times it until
+//     every job is completed (the insert rate and the work rate);
+//   - chain runs one workflow of Config.Steps no-op steps, each depending
+//     on the one before, and reports the release latency of each edge
+//     (the child's start minus its parent's completion, as stored).
+//
+// ceiling measures raw SQLite on one connection with the same pragmas:
+// the physical limit the engine approaches (see Ceiling).
+package bench

@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is one scenario's result. Its JSON form is what "gigq bench
+// --json" prints; the fields scripts read are stable.
+type Report struct {
+	Scenario string `json:"scenario"`
+	// Jobs is how many jobs the scenario ran (a chain's steps).
+	Jobs int `json:"jobs"`
+	// Completed is how many of them the database holds as completed at
+	// the end (read back from it, not counted by the harness).
+	Completed int `json:"completed"`
+	// Seconds is the measured run: burndown's work phase (Open until the
+	// last completion), chain's submit until the last completion,
+	// ceiling's whole insert, claim and complete cycle.
+	Seconds float64 `json:"seconds"`
+	// JobsPerSec is Jobs / Seconds.
+	JobsPerSec float64 `json:"jobs_per_sec"`
+	// InsertSeconds is how long writing the jobs took (a chain: its one
+	// workflow Submit); InsertPerSec is Jobs / InsertSeconds.
+	InsertSeconds float64 `json:"insert_seconds"`
+	InsertPerSec  float64 `json:"insert_per_sec"`
+	// LatencyMs is submit → completed per job, where measured.
+	LatencyMs *Percentiles `json:"latency_ms,omitempty"`
+	// ReleaseMs is a parent's completion → its child's start, where
+	// measured.
+	ReleaseMs *Percentiles `json:"release_ms,omitempty"`
+	// PeakRSSBytes is the process's peak resident set size so far.
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+	// DBBytes is the database file plus its -wal file at the end.
+	DBBytes int64   `json:"db_bytes"`
+	Sync    string  `json:"sync"`
+	Workers int     `json:"workers"`
+	Machine Machine `json:"machine"`
+	Config  Config  `json:"config"`
+}
+
+// Percentiles summarise latencies, in milliseconds.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// percentiles summarises d (nearest rank); d is sorted in place. It
+// returns nil for no samples.
+func percentiles(d []time.Duration) *Percentiles {
+	if len(d) == 0 {
+		return nil
+	}
+	slices.Sort(d)
+	rank := func(p float64) float64 {
+		i := max(int(math.Ceil(p*float64(len(d))))-1, 0)
+		return ms(d[i])
+	}
+	return &Percentiles{P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: ms(d[len(d)-1])}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// perSec is n per second of sec seconds, 0 for no time.
+func perSec(n int, sec float64) float64 {
+	if sec <= 0 {
+		return 0
+	}
+	return float64(n) / sec
+}
+
+// WriteTable writes the report as an aligned table for people.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, args...)...) }
+	row("scenario", "%s", r.Scenario)
+	row("jobs", "%d (%d completed)", r.Jobs, r.Completed)
+	row("seconds", "%.3f", r.Seconds)
+	row("jobs_per_sec", "%.0f", r.JobsPerSec)
+	row("insert_per_sec", "%.0f (%.3fs)", r.InsertPerSec, r.InsertSeconds)
+	for _, p := range []struct {
+		name string
+		p    *Percentiles
+	}{{"latency_ms", r.LatencyMs}, {"release_ms", r.ReleaseMs}} {
+		if p.p != nil {
+			row(p.name, "p50 %.3f  p95 %.3f  p99 %.3f  max %.3f", p.p.P50, p.p.P95, p.p.P99, p.p.Max)
+		}
+	}
+	row("peak_rss", "%.1f MiB", float64(r.PeakRSSBytes)/(1<<20))
+	row("db_size", "%.1f MiB", float64(r.DBBytes)/(1<<20))
+	row("sync", "%s", r.Sync)
+	row("workers", "%d", r.Workers)
+	row("machine", "%s, %d cores, %s, SQLite %s", r.Machine.CPU, r.Machine.Cores, r.Machine.Go, r.Machine.SQLite)
+	db := r.Config.DB
+	if db == "" {
+		db = "(temporary file, removed)"
+	}
+	row("db", "%s", db)
+	return tw.Flush()
+}

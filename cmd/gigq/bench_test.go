@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// benchFields are the top-level fields every "gigq bench --json" report
+// has.
+var benchFields = []string{"scenario", "jobs", "completed", "seconds", "jobs_per_sec", "insert_per_sec",
+	"peak_rss_bytes", "db_bytes", "sync", "workers", "machine", "config"}
+
+func TestBenchBurndownJSON(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, "bench", "burndown", "--jobs", "100", "--json")
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &m), r.stdout)
+	for _, k := range benchFields {
+		require.Contains(t, m, k)
+	}
+	require.JSONEq(t, `"burndown"`, string(m["scenario"]))
+	require.JSONEq(t, `100`, string(m["jobs"]))
+	require.JSONEq(t, `100`, string(m["completed"]))
+	require.JSONEq(t, `4`, string(m["workers"]))
+	require.JSONEq(t, `"normal"`, string(m["sync"]))
+	require.JSONEq(t, `{"db":"","jobs":100,"workers":4,"sync":"normal"}`, string(m["config"]))
+	var machine map[string]any
+	require.NoError(t, json.Unmarshal(m["machine"], &machine))
+	require.Len(t, machine, 4)
+	for _, k := range []string{"cpu", "cores", "go", "sqlite"} {
+		require.Contains(t, machine, k)
+	}
+}
+
+func TestBenchKeepsNamedDatabase(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	r := runCLI(t, "bench", "chain", "--steps", "10", "--workers", "2", "--sync", "full", "--db", db)
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	for _, want := range []string{"chain", "release_ms", "p99", "full"} {
+		require.Contains(t, r.stdout, want)
+	}
+	require.Equal(t, 10, stats(t, db).Completed)
+}
+
+func TestBenchUsageErrors(t *testing.T) {
+	t.Parallel()
+	existing := filepath.Join(t.TempDir(), "existing.db")
+	require.NoError(t, os.WriteFile(existing, []byte("keep me"), 0o600))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "burndown", "--jobs", "0"}, "jobs must be from 1 to 10000000 (got 0)"},
+		{[]string{"bench", "ceiling", "--jobs", "20000000"}, "jobs must be from 1 to 10000000 (got 20000000)"},
+		{[]string{"bench", "chain", "--steps", "1"}, "steps must be from 2 to 100000 (got 1)"},
+		{[]string{"bench", "burndown", "--sync", "maybe"}, `sync must be normal or full (got "maybe")`},
+		{[]string{"bench", "burndown", "--workers", "0"}, "invalid --workers 0: use 1 to 1024"},
+		{[]string{"bench", "chain", "--workers", "-3"}, "workers must be from 1 to 1024 (got -3)"},
+		{[]string{"bench", "burndown", "--steps", "5"}, "burndown does not take steps"},
+		{[]string{"bench", "ceiling", "--workers", "2"}, "ceiling does not take workers"},
+		{[]string{"bench", "steady"}, `unknown scenario "steady": use one of burndown, chain, ceiling`},
+		{[]string{"bench"}, "bench takes a scenario: burndown, chain, ceiling (got 0)"},
+		{[]string{"bench", "burndown", "--jobs", "many"}, `invalid argument "many" for "--jobs"`},
+		{[]string{"bench", "burndown", "--db", existing}, "already exists"},
+	} {
+		r := runCLI(t, tc.args...)
+		require.Equal(t, exitUsage, r.code, "%v: stdout %q stderr %q", tc.args, r.stdout, r.stderr)
+		require.Contains(t, r.stderr, tc.want, "%v", tc.args)
+		require.Empty(t, r.stdout, "%v", tc.args)
+	}
+	data, err := os.ReadFile(existing)
+	require.NoError(t, err)
+	require.Equal(t, "keep me", string(data), "the existing file is left alone")
+}
