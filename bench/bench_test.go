@@ -134,6 +134,103 @@ func TestCeiling(t *testing.T) {
 	require.Nil(t, r.LatencyMs)
 }
 
+func TestFanout(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "fanout", bench.Config{Width: 20, Workers: 3})
+	require.Equal(t, 22, r.Jobs, "a root, 20, a sink")
+	checkPercentiles(t, r.ReleaseMs)
+	require.Nil(t, r.LatencyMs)
+	require.Zero(t, r.Queued)
+	require.Equal(t, 20, r.Config.Width)
+	require.Equal(t, gigq.Stats{Completed: 22, Total: 22}, fileStats(t, r.Config.DB))
+}
+
+func TestDiamond(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "diamond", bench.Config{Layers: 3, Width: 3})
+	require.Equal(t, 9, r.Jobs)
+	checkPercentiles(t, r.ReleaseMs)
+	require.Nil(t, r.LatencyMs)
+	require.Equal(t, gigq.Stats{Completed: 9, Total: 9}, fileStats(t, r.Config.DB))
+}
+
+func TestDepth(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "depth", bench.Config{Queued: 300, Jobs: 100, Workers: 2})
+	require.Equal(t, 100, r.Jobs)
+	require.Equal(t, 300, r.Queued)
+	require.Nil(t, r.ReleaseMs)
+	require.Nil(t, r.LatencyMs)
+	st := fileStats(t, r.Config.DB)
+	require.Equal(t, 400, st.Total)
+	require.GreaterOrEqual(t, st.Completed, 100, "the measured jobs, and maybe queued ones the workers took up")
+
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	var raw map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &raw))
+	require.JSONEq(t, `300`, string(raw["queued"]))
+}
+
+func TestSteady(t *testing.T) {
+	t.Parallel()
+	r := runScenario(t, "steady", bench.Config{Rate: 200, Duration: time.Second})
+	require.LessOrEqual(t, r.Jobs, 210, "at most rate × duration (and a tick)")
+	checkPercentiles(t, r.LatencyMs)
+	require.Nil(t, r.ReleaseMs)
+	require.Zero(t, r.Queued)
+	require.Equal(t, gigq.Stats{Completed: r.Jobs, Total: r.Jobs}, fileStats(t, r.Config.DB))
+
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	var raw map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &raw))
+	require.Contains(t, raw, "latency_ms")
+	require.NotContains(t, raw, "release_ms")
+	require.NotContains(t, raw, "queued")
+}
+
+func TestAllPlan(t *testing.T) {
+	t.Parallel()
+	plan := bench.AllPlan(3, "full")
+	var names []string
+	for _, p := range plan {
+		names = append(names, p.Scenario)
+		require.NoError(t, bench.Validate(p.Scenario, p.Config), p.Scenario)
+		require.Equal(t, "full", p.Config.Sync)
+		require.Empty(t, p.Config.DB)
+	}
+	require.Equal(t, []string{"burndown", "chain", "fanout", "depth", "steady", "ceiling"}, names)
+	require.Equal(t, 3, plan[0].Config.Workers)
+	require.Zero(t, plan[len(plan)-1].Config.Workers, "ceiling takes no workers")
+}
+
+func TestRunAll(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	plan := []bench.Planned{
+		{Scenario: "burndown", Config: bench.Config{Jobs: 20}},
+		{Scenario: "fanout", Config: bench.Config{Width: 5}},
+		{Scenario: "steady", Config: bench.Config{Rate: 50, Duration: time.Second}},
+		{Scenario: "ceiling", Config: bench.Config{Jobs: 20}},
+	}
+	for i := range plan {
+		plan[i].Config.DB = filepath.Join(dir, plan[i].Scenario+".db")
+	}
+	reports, err := bench.RunAll(context.Background(), plan)
+	require.NoError(t, err)
+	require.Len(t, reports, len(plan))
+	for i, r := range reports {
+		require.Equal(t, plan[i].Scenario, r.Scenario)
+		require.Equal(t, r.Jobs, r.Completed)
+		checkJSON(t, r)
+	}
+
+	bad := []bench.Planned{{Scenario: "burndown", Config: bench.Config{Jobs: 10}}, {Scenario: "chain"}}
+	_, err = bench.RunAll(context.Background(), bad)
+	require.ErrorContains(t, err, "steps must be from 2", "validated before anything runs")
+}
+
 // TestTemporaryDatabaseIsRemoved is not parallel: it points TMPDIR at a
 // directory of its own (t.Setenv), which a parallel test may not.
 func TestTemporaryDatabaseIsRemoved(t *testing.T) {
@@ -168,7 +265,18 @@ func TestValidate(t *testing.T) {
 		{"burndown", bench.Config{Jobs: 10, Workers: -1}, "workers must be from 1 to 1024 (got -1)"},
 		{"burndown", bench.Config{Jobs: 10, Sync: "maybe"}, `sync must be normal or full (got "maybe")`},
 		{"burndown", bench.Config{Jobs: 10, DB: existing}, "already exists"},
-		{"steady", bench.Config{}, `unknown scenario "steady": use one of burndown, chain, ceiling`},
+		{"fanout", bench.Config{Width: 0}, "width must be from 1 to 100000 (got 0)"},
+		{"fanout", bench.Config{Width: 10, Layers: 2}, "fanout does not take layers"},
+		{"diamond", bench.Config{Layers: 3, Width: 1001}, "width must be from 1 to 1000 (got 1001)"},
+		{"diamond", bench.Config{Layers: 1, Width: 10}, "layers must be from 2 to 10000000 (got 1)"},
+		{"diamond", bench.Config{Layers: 20_000, Width: 1000}, "layers×width must be at most 10000000 (got 20000000)"},
+		{"diamond", bench.Config{Layers: 100, Width: 1000}, "dependencies must be at most 10000000 (got 99000000)"},
+		{"depth", bench.Config{Jobs: 10, Queued: -1}, "queued must be from 0 to 10000000 (got -1)"},
+		{"burndown", bench.Config{Jobs: 10, Queued: 5}, "burndown does not take queued"},
+		{"steady", bench.Config{Rate: 0, Duration: time.Second}, "rate must be from 1 to 100000 (got 0)"},
+		{"steady", bench.Config{Rate: 10, Duration: time.Millisecond}, "duration must be from 1s to 1h0m0s (got 1ms)"},
+		{"chain", bench.Config{Steps: 10, Duration: time.Second}, "chain does not take duration (got 1s)"},
+		{"all", bench.Config{}, `unknown scenario "all": use one of burndown, chain, fanout, diamond, depth, steady, ceiling`},
 	} {
 		err := bench.Validate(tc.scenario, tc.cfg)
 		require.ErrorContains(t, err, tc.want, "%s %+v", tc.scenario, tc.cfg)

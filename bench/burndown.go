@@ -36,19 +36,16 @@ const stallTimeout = 60 * time.Second
 // with cfg.Workers workers and times it from Open until every job is
 // completed.
 func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
-	insert, err := insertJobs(ctx, cfg, path)
+	insert, _, err := insertJobs(ctx, cfg, path, cfg.Jobs, nil)
 	if err != nil {
 		return nil, err
 	}
-	events := make(chan *gigq.Event, eventBuffer)
-	start := time.Now()
-	n, err := gigq.Open(ctx, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: cfg.Workers,
-		Sync: cfg.Sync, Events: events})
+	n, events, start, err := openWorking(ctx, cfg, path)
 	if err != nil {
 		return nil, err
 	}
 	defer n.Close(context.WithoutCancel(ctx)) // after the checked Close below, a no-op
-	if err := waitCompleted(ctx, n, events, cfg.Jobs); err != nil {
+	if err := waitCompleted(ctx, n, events, known(cfg.Jobs), nil); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
@@ -63,52 +60,83 @@ func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
 		Workers: cfg.Workers}, nil
 }
 
-// insertJobs submits cfg.Jobs no-op jobs through a client-only node and
-// returns how long that took, from the first Submit to the last commit.
-func insertJobs(ctx context.Context, cfg Config, path string) (time.Duration, error) {
+// openWorking opens a node with cfg.Workers workers that reports its
+// events on the channel it returns, and returns when Open was called.
+func openWorking(ctx context.Context, cfg Config, path string) (*gigq.Node, <-chan *gigq.Event, time.Time, error) {
+	events := make(chan *gigq.Event, eventBuffer)
+	start := time.Now()
+	n, err := gigq.Open(ctx, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: cfg.Workers,
+		Sync: cfg.Sync, Events: events})
+	return n, events, start, err
+}
+
+// insertJobs submits count no-op jobs with the given options through a
+// client-only node (from submitters goroutines, one job per Submit) and
+// returns how long that took, from the first Submit to the last commit,
+// and the jobs' ids.
+func insertJobs(ctx context.Context, cfg Config, path string, count int, opts *gigq.SubmitOpts) (time.Duration, []gigq.JobID, error) {
 	n, err := gigq.Open(ctx, gigq.Config{Path: path, ClientOnly: true, Sync: cfg.Sync, WatchInterval: -1})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer n.Close(context.WithoutCancel(ctx))
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	ids := make([]gigq.JobID, count)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range min(submitters, cfg.Jobs) {
+	for range min(submitters, count) {
 		wg.Go(func() {
-			for next.Add(1) <= int64(cfg.Jobs) {
-				if _, err := noop.Submit(ctx, n, struct{}{}, nil); err != nil {
+			for i := next.Add(1) - 1; i < int64(count); i = next.Add(1) - 1 {
+				id, err := noop.Submit(ctx, n, struct{}{}, opts)
+				if err != nil {
 					cancel(err)
 					return
 				}
+				ids[i] = id
 			}
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := context.Cause(ctx); err != nil {
-		return 0, fmt.Errorf("insert: %w", err)
+		return 0, nil, fmt.Errorf("insert: %w", err)
 	}
-	return elapsed, n.Close(ctx)
+	return elapsed, ids, n.Close(ctx)
+}
+
+// known is a want for waitCompleted known from the start.
+func known(want int) <-chan int {
+	c := make(chan int, 1)
+	c <- want
+	return c
 }
 
 // waitCompleted waits until want jobs are completed on n, counting the
-// completions n reports on events; it fails when a job ends otherwise,
-// when no job completes for stallTimeout, or when ctx ends.
-func waitCompleted(ctx context.Context, n *gigq.Node, events <-chan *gigq.Event, want int) error {
+// completions n reports on events that counted accepts (nil: every one);
+// want arrives on its channel, maybe only while the jobs run. It fails
+// when a job ends otherwise, when no job completes for stallTimeout, or
+// when ctx ends. When every completion counts, a read of the counts that
+// shows want completed ends the wait too (events were missed); when only
+// some do, that read only detects a stall.
+func waitCompleted(ctx context.Context, n *gigq.Node, events <-chan *gigq.Event, want <-chan int,
+	counted func(*gigq.Event) bool) error {
 	check := time.NewTicker(stallCheck)
 	defer check.Stop()
-	seen, lastCount, lastProgress := 0, -1, time.Now()
-	for seen < want {
+	target, seen, lastCount, lastProgress := -1, 0, -1, time.Now()
+	for target < 0 || seen < target {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return context.Cause(ctx)
+		case target = <-want:
+			want = nil
 		case e := <-events:
 			switch e.Kind {
 			case gigq.EventCompleted:
-				seen++
+				if counted == nil || counted(e) {
+					seen++
+				}
 			case gigq.EventFailed, gigq.EventTimeout, gigq.EventCancelled, gigq.EventRetrying:
 				return fmt.Errorf("job %s: %s: %s", e.JobID, e.Kind, e.Error)
 			}
@@ -117,7 +145,7 @@ func waitCompleted(ctx context.Context, n *gigq.Node, events <-chan *gigq.Event,
 			if err != nil {
 				return err
 			}
-			if st.Completed >= want {
+			if counted == nil && target >= 0 && st.Completed >= target {
 				return nil // events were missed
 			}
 			if st.Completed != lastCount {

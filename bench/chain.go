@@ -8,30 +8,44 @@ import (
 	"github.com/gigq-go/gigq"
 )
 
-// chain opens a node with cfg.Workers workers, submits one workflow of
-// cfg.Steps no-op steps, each depending on the one before, and waits for
-// it. The time runs from Submit to the last step's completion (its
-// completed_at); the release latency of each edge is the child's
-// started_at (stamped in its claim's transaction) minus its parent's
-// completed_at (stamped in the transaction that commits it).
+// chain runs one workflow of cfg.Steps no-op steps, each depending on the
+// one before (see shape.run for what is measured).
 func chain(ctx context.Context, cfg Config, path string) (*Report, error) {
+	return layered("bench_chain", cfg.Steps, 1).run(ctx, cfg, path)
+}
+
+// shape is a workflow of no-op steps under construction that remembers
+// each step's parents.
+type shape struct {
+	wf      *gigq.Workflow
+	steps   []*gigq.Step
+	parents [][]*gigq.Step
+}
+
+func newShape(name string) *shape { return &shape{wf: gigq.NewWorkflow(name)} }
+
+// add adds a no-op step that depends on the given ones.
+func (s *shape) add(parents ...*gigq.Step) *gigq.Step {
+	step := s.wf.Add(fmt.Sprintf("s%07d", len(s.steps)), noop.Step(struct{}{}, nil), gigq.DependsOn(parents...))
+	s.steps, s.parents = append(s.steps, step), append(s.parents, parents)
+	return step
+}
+
+// run opens a node with cfg.Workers workers, submits the workflow and
+// waits for it. The time runs from Submit to the last step's completion
+// (its completed_at); the release latency of each step with parents is
+// its started_at (stamped in its claim's transaction) minus the latest
+// completed_at of its parents (each stamped in the transaction that
+// commits it).
+func (s *shape) run(ctx context.Context, cfg Config, path string) (*Report, error) {
 	n, err := gigq.Open(ctx, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: cfg.Workers,
 		Sync: cfg.Sync})
 	if err != nil {
 		return nil, err
 	}
 	defer n.Close(context.WithoutCancel(ctx)) // after the checked Close below, a no-op
-	wf := gigq.NewWorkflow("bench_chain")
-	steps := make([]*gigq.Step, cfg.Steps)
-	for i := range steps {
-		var opts []gigq.StepOption
-		if i > 0 {
-			opts = append(opts, gigq.DependsOn(steps[i-1]))
-		}
-		steps[i] = wf.Add(fmt.Sprintf("s%06d", i), noop.Step(struct{}{}, nil), opts...)
-	}
 	start := time.Now()
-	id, _, err := wf.Submit(ctx, n)
+	id, _, err := s.wf.Submit(ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -51,17 +65,36 @@ func chain(ctx context.Context, cfg Config, path string) (*Report, error) {
 			last = j.CompletedAt
 		}
 	}
-	release := make([]time.Duration, 0, len(steps)-1)
-	for i := 1; i < len(steps); i++ {
-		parent, child := jobs[steps[i-1].ID()], jobs[steps[i].ID()]
-		if parent == nil || child == nil {
-			return nil, fmt.Errorf("workflow %s lacks step %d or %d", id, i-1, i)
+	job := func(st *gigq.Step) (*gigq.Job, error) {
+		if j := jobs[st.ID()]; j != nil {
+			return j, nil
 		}
-		release = append(release, child.StartedAt.Sub(parent.CompletedAt))
+		return nil, fmt.Errorf("workflow %s lacks step %s", id, st.Key())
+	}
+	var release []time.Duration
+	for i, st := range s.steps {
+		if len(s.parents[i]) == 0 {
+			continue
+		}
+		child, err := job(st)
+		if err != nil {
+			return nil, err
+		}
+		var latest time.Time
+		for _, p := range s.parents[i] {
+			parent, err := job(p)
+			if err != nil {
+				return nil, err
+			}
+			if parent.CompletedAt.After(latest) {
+				latest = parent.CompletedAt
+			}
+		}
+		release = append(release, child.StartedAt.Sub(latest))
 	}
 	if err := n.Close(ctx); err != nil {
 		return nil, err
 	}
-	return &Report{Jobs: cfg.Steps, Completed: info.Counts.Completed, Seconds: last.Sub(start).Seconds(),
+	return &Report{Jobs: len(s.steps), Completed: info.Counts.Completed, Seconds: last.Sub(start).Seconds(),
 		InsertSeconds: insert.Seconds(), ReleaseMs: percentiles(release), Workers: cfg.Workers}, nil
 }

@@ -10,7 +10,19 @@
 //     every job is completed (the insert rate and the work rate);
 //   - chain runs one workflow of Config.Steps no-op steps, each depending
 //     on the one before, and reports the release latency of each edge
-//     (the child's start minus its parent's completion, as stored).
+//     (the child's start minus its parent's completion, as stored);
+//   - fanout runs a workflow of a root, Config.Width steps under it and a
+//     sink under them all; diamond one of Config.Layers layers of
+//     Config.Width steps, each depending on every step of the layer
+//     before. Both report the total time and each step's release
+//     latency (its start minus its latest parent's completion);
+//   - depth works Config.Jobs jobs while Config.Queued lower-priority jobs
+//     wait behind them, and reports their work rate;
+//   - steady submits Config.Rate jobs a second for Config.Duration while a
+//     node works them, and reports each job's latency, submit to
+//     completion.
+//
+// RunAll runs a plan of scenarios in turn; AllPlan is "gigq bench all".
 //
 // ceiling measures raw SQLite on one connection with the same pragmas:
 // the physical limit the engine approaches (see Ceiling).

@@ -18,14 +18,17 @@ type Report struct {
 	// Completed is how many of them the database holds as completed at
 	// the end (read back from it, not counted by the harness).
 	Completed int `json:"completed"`
-	// Seconds is the measured run: burndown's work phase (Open until the
-	// last completion), chain's submit until the last completion,
-	// ceiling's whole insert, claim and complete cycle.
+	// Seconds is the measured run: burndown's and depth's work phase (Open
+	// until the last completion of the jobs measured), a workflow's submit
+	// until its last completion, steady's first submit until the last
+	// completion, ceiling's whole insert, claim and complete cycle.
 	Seconds float64 `json:"seconds"`
 	// JobsPerSec is Jobs / Seconds.
 	JobsPerSec float64 `json:"jobs_per_sec"`
-	// InsertSeconds is how long writing the jobs took (a chain: its one
-	// workflow Submit); InsertPerSec is Jobs / InsertSeconds.
+	// InsertSeconds is how long writing the jobs took (a workflow: its one
+	// Submit; depth: its Jobs, not the queued ones; steady: the submit
+	// phase, so InsertPerSec is the submit rate achieved); InsertPerSec is
+	// Jobs / InsertSeconds.
 	InsertSeconds float64 `json:"insert_seconds"`
 	InsertPerSec  float64 `json:"insert_per_sec"`
 	// LatencyMs is submit → completed per job, where measured.
@@ -33,6 +36,9 @@ type Report struct {
 	// ReleaseMs is a parent's completion → its child's start, where
 	// measured.
 	ReleaseMs *Percentiles `json:"release_ms,omitempty"`
+	// Queued is how many jobs depth left queued behind the ones it
+	// measured (omitted elsewhere).
+	Queued int `json:"queued,omitempty"`
 	// PeakRSSBytes is the process's peak resident set size so far.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 	// DBBytes is the database file plus its -wal file at the end.
@@ -84,6 +90,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("seconds", "%.3f", r.Seconds)
 	row("jobs_per_sec", "%.0f", r.JobsPerSec)
 	row("insert_per_sec", "%.0f (%.3fs)", r.InsertPerSec, r.InsertSeconds)
+	if r.Queued > 0 {
+		row("queued", "%d", r.Queued)
+	}
 	for _, p := range []struct {
 		name string
 		p    *Percentiles

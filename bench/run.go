@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Limits on a scenario's size.
@@ -15,6 +16,14 @@ const (
 	MaxJobs    = 10_000_000
 	MaxSteps   = 100_000
 	MaxWorkers = 1024
+	// MaxWidth bounds diamond's width: each of its jobs has that many
+	// parents. (fanout's width is bounded by MaxSteps.)
+	MaxWidth = 1000
+	// MaxRate bounds steady's submit rate, in jobs per second.
+	MaxRate = 100_000
+	// MinDuration and MaxDuration bound steady's duration.
+	MinDuration = time.Second
+	MaxDuration = time.Hour
 	// DefaultWorkers is Config.Workers's default for the gigq scenarios.
 	DefaultWorkers = 4
 )
@@ -26,10 +35,26 @@ type Config struct {
 	// Default "": a file in a new temporary directory, removed after the
 	// run.
 	DB string `json:"db"`
-	// Jobs is how many jobs burndown and ceiling run (1 to MaxJobs).
+	// Jobs is how many jobs burndown, depth and ceiling run (1 to
+	// MaxJobs).
 	Jobs int `json:"jobs,omitempty"`
 	// Steps is how many steps chain's workflow has (2 to MaxSteps).
 	Steps int `json:"steps,omitempty"`
+	// Width is how many jobs fanout runs between its root and its sink (1
+	// to MaxSteps), and how many each of diamond's layers has (1 to
+	// MaxWidth).
+	Width int `json:"width,omitempty"`
+	// Layers is how many layers diamond has (2 or more, with Layers×Width
+	// and the dependencies, (Layers-1)×Width², each at most MaxJobs).
+	Layers int `json:"layers,omitempty"`
+	// Queued is how many lower-priority jobs depth leaves queued behind
+	// its Jobs (0 to MaxJobs).
+	Queued int `json:"queued,omitempty"`
+	// Rate is how many jobs a second steady submits (1 to MaxRate).
+	Rate int `json:"rate,omitempty"`
+	// Duration is how long steady submits (MinDuration to MaxDuration);
+	// its JSON form is in nanoseconds.
+	Duration time.Duration `json:"duration_ns,omitempty"`
 	// Workers is how many workers the gigq scenarios' node runs (1 to
 	// MaxWorkers). Default DefaultWorkers; ceiling takes none.
 	Workers int `json:"workers,omitempty"`
@@ -43,19 +68,30 @@ type Config struct {
 type scenario struct {
 	jobs, steps, workers bool
 	size                 int // Jobs or Steps by default
-	run                  func(ctx context.Context, cfg Config, path string) (*Report, error)
+	// maxWidth is the largest Width it takes; 0: it takes none.
+	maxWidth int
+	// defaults are the other settings' defaults (Width, Layers, Queued,
+	// Rate, Duration): a setting it takes has one.
+	defaults Config
+	run      func(ctx context.Context, cfg Config, path string) (*Report, error)
 }
 
 var scenarios = map[string]scenario{
 	"burndown": {jobs: true, workers: true, size: 10_000, run: burndown},
 	"chain":    {steps: true, workers: true, size: 1000, run: chain},
+	"fanout":   {workers: true, maxWidth: MaxSteps, defaults: Config{Width: 1000}, run: fanout},
+	"diamond":  {workers: true, maxWidth: MaxWidth, defaults: Config{Layers: 10, Width: 10}, run: diamond},
+	"depth":    {jobs: true, workers: true, size: 10_000, defaults: Config{Queued: 100_000}, run: depth},
+	"steady":   {workers: true, defaults: Config{Rate: 500, Duration: 10 * time.Second}, run: steady},
 	"ceiling":  {jobs: true, size: 100_000, run: ceiling},
 }
 
 // Defaults is the named scenario's default configuration (an unknown name
 // gives the zero Config, which Validate refuses): burndown 10,000 jobs,
-// chain 1,000 steps, ceiling 100,000 jobs; DefaultWorkers workers for the
-// gigq scenarios; sync normal; a temporary database.
+// chain 1,000 steps, fanout width 1,000, diamond 10 layers of width 10,
+// depth 10,000 jobs behind 100,000 queued, steady 500 jobs/s for 10 s,
+// ceiling 100,000 jobs; DefaultWorkers workers for the gigq scenarios;
+// sync normal; a temporary database.
 func Defaults(name string) Config {
 	s, ok := scenarios[name]
 	if !ok {
@@ -68,11 +104,16 @@ func Defaults(name string) Config {
 	if s.steps {
 		cfg.Steps = s.size
 	}
+	d := s.defaults
+	cfg.Width, cfg.Layers, cfg.Queued, cfg.Rate, cfg.Duration = d.Width, d.Layers, d.Queued, d.Rate, d.Duration
 	return cfg
 }
 
-// Scenarios names the scenarios Run knows, in the order the CLI lists them.
-func Scenarios() []string { return []string{"burndown", "chain", "ceiling"} }
+// Scenarios names the scenarios Run knows, in the order the CLI lists them
+// ("all", which runs several, is RunAll's).
+func Scenarios() []string {
+	return []string{"burndown", "chain", "fanout", "diamond", "depth", "steady", "ceiling"}
+}
 
 // withDefaults fills the defaults of the scenario's settings.
 func (c Config) withDefaults(s scenario) Config {
@@ -102,6 +143,31 @@ func Validate(name string, cfg Config) error {
 	}
 	if err := checkSize("workers", name, s.workers, cfg.Workers, 1, MaxWorkers); err != nil {
 		return err
+	}
+	if err := checkSize("width", name, s.maxWidth > 0, cfg.Width, 1, s.maxWidth); err != nil {
+		return err
+	}
+	if err := checkSize("layers", name, s.defaults.Layers > 0, cfg.Layers, 2, MaxJobs); err != nil {
+		return err
+	}
+	if cfg.Layers > 0 {
+		if jobs := cfg.Layers * cfg.Width; jobs > MaxJobs {
+			return fmt.Errorf("bench: layers×width must be at most %d (got %d)", MaxJobs, jobs)
+		}
+		if deps := (cfg.Layers - 1) * cfg.Width * cfg.Width; deps > MaxJobs {
+			return fmt.Errorf("bench: (layers-1)×width² dependencies must be at most %d (got %d)", MaxJobs, deps)
+		}
+	}
+	if err := checkSize("queued", name, s.defaults.Queued > 0, cfg.Queued, 0, MaxJobs); err != nil {
+		return err
+	}
+	if err := checkSize("rate", name, s.defaults.Rate > 0, cfg.Rate, 1, MaxRate); err != nil {
+		return err
+	}
+	if d := cfg.Duration; s.defaults.Duration == 0 && d != 0 {
+		return fmt.Errorf("bench: %s does not take duration (got %s)", name, d)
+	} else if s.defaults.Duration > 0 && (d < MinDuration || d > MaxDuration) {
+		return fmt.Errorf("bench: duration must be from %s to %s (got %s)", MinDuration, MaxDuration, d)
 	}
 	if cfg.Sync != "normal" && cfg.Sync != "full" {
 		return fmt.Errorf("bench: sync must be normal or full (got %q)", cfg.Sync)

@@ -2,21 +2,26 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gigq-go/gigq/bench"
 )
 
+// benchSizeFlags are the flags that size one scenario: "all" takes none.
+var benchSizeFlags = []string{"db", "jobs", "steps", "width", "layers", "queued", "rate", "duration"}
+
 func (a *app) benchCmd() *cobra.Command {
 	var (
-		jobs, steps, workers int
-		sync                 string
-		asJSON               bool
+		jobs, steps, workers, width, layers, queued, rate int
+		duration                                          time.Duration
+		sync                                              string
+		asJSON                                            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench SCENARIO",
-		Short: "Measure gigq on this machine: burndown, chain or ceiling",
+		Short: "Measure gigq on this machine: burndown, chain, fanout, diamond, depth, steady, ceiling or all",
 		Long: `Run a benchmark scenario on a new database file and print its report.
 
 Scenarios:
@@ -28,42 +33,103 @@ Scenarios:
             depending on the one before; seconds runs from submit to the
             last completion, and release_ms is each edge's release
             latency (the child's start minus its parent's completion).
+  fanout    run one workflow of a root, --width no-op steps depending on
+            it (default 1000) and a sink depending on all of them;
+            seconds and release_ms as for chain (the sink's release runs
+            from its last parent's completion).
+  diamond   run one workflow of --layers layers (default 10) of --width
+            no-op steps (default 10, at most 1000); each step depends on
+            every step of the layer before, and the first layer on none.
+            seconds and release_ms as for fanout.
+  depth     insert --queued no-op jobs of priority -1 (default 100000),
+            then --jobs of priority 0 (default 10000); open a node with
+            --workers workers and time it until the --jobs jobs are
+            completed (the queued ones wait behind them), then close it.
+            jobs_per_sec is their work rate, with --queued jobs queued.
+  steady    open a node with --workers workers and submit no-op jobs to
+            it at --rate a second (default 500, at most 100000) for
+            --duration (default 10s, 1s to 1h), from 64 goroutines paced
+            by a ticker; latency_ms is each job's completion minus the
+            start of its submit call, insert_per_sec the submit rate
+            achieved.
   ceiling   raw SQLite, no gigq: one connection, gigq's pragmas, a minimal
             jobs table with UUIDv7 text keys; insert --jobs rows (default
             100000), then claim and complete each by id, in transactions
             of 1000 with prepared statements. insert_per_sec is the
             insert rate, jobs_per_sec the whole cycle's.
+  all       burndown 100000 jobs, chain 1000 steps, fanout 1000 wide,
+            depth 10000 jobs behind 100000 queued, steady 500/s for 10s
+            and ceiling 100000 jobs, one after another, each on a
+            temporary database: a few minutes on 2 cores. It takes
+            --workers, --sync and --json only, and prints each report in
+            turn, or with --json one JSON array of them.
 
 The database is a file in a new temporary directory, removed afterwards,
 unless --db names one: then it must not exist yet, and it is kept (GIGQ_DB
-is not read). Every report states the peak RSS of the process, the size of
-the database file and its -wal, the machine (CPU, cores, Go, SQLite) and
-the configuration; --json prints it as one JSON object with the fields
-scenario, jobs, completed, seconds, jobs_per_sec, insert_seconds,
-insert_per_sec, release_ms ({p50,p95,p99,max}, chain only),
-peak_rss_bytes, db_bytes, sync, workers, machine and config.`,
+is not read). A flag the scenario does not take is a usage error. Every
+report states the peak RSS of the process, the size of the database file
+and its -wal, the machine (CPU, cores, Go, SQLite) and the configuration;
+--json prints it as one JSON object with the fields scenario, jobs,
+completed, seconds, jobs_per_sec, insert_seconds, insert_per_sec,
+latency_ms ({p50,p95,p99,max}, steady only), release_ms (the same; chain,
+fanout and diamond), queued (depth only), peak_rss_bytes, db_bytes, sync,
+workers, machine and config.`,
 		Example: `  gigq bench burndown --jobs 20000
   gigq bench chain --steps 1000 --json
-  gigq bench ceiling --jobs 100000 --sync full`,
-		Args: exactArgs(1, "a scenario: "+strings.Join(bench.Scenarios(), ", ")),
+  gigq bench diamond --layers 10 --width 10
+  gigq bench depth --queued 1000000 --jobs 10000
+  gigq bench steady --rate 1000 --duration 30s
+  gigq bench ceiling --jobs 100000 --sync full
+  gigq bench all --json`,
+		Args: exactArgs(1, "a scenario: "+strings.Join(append(bench.Scenarios(), "all"), ", ")),
 		RunE: runtimeE(func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			cfg := bench.Defaults(name)
 			flags := cmd.Flags()
+			if flags.Changed("workers") && workers == 0 { // (the library reads 0 as its default)
+				return usageErrorf("invalid --workers 0: use 1 to %d", bench.MaxWorkers)
+			}
+			if name == "all" {
+				for _, f := range benchSizeFlags {
+					if flags.Changed(f) {
+						return usageErrorf("all does not take --%s: it runs fixed sizes on temporary databases", f)
+					}
+				}
+				reports, err := bench.RunAll(cmd.Context(), bench.AllPlan(workers, sync))
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(cmd.OutOrStdout(), reports)
+				}
+				for i, r := range reports {
+					if i > 0 {
+						if _, err := cmd.OutOrStdout().Write([]byte("\n")); err != nil {
+							return err
+						}
+					}
+					if err := r.WriteTable(cmd.OutOrStdout()); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			cfg := bench.Defaults(name)
 			if flags.Changed("db") {
 				cfg.DB = a.db
 			}
-			if flags.Changed("jobs") {
-				cfg.Jobs = jobs
-			}
-			if flags.Changed("steps") {
-				cfg.Steps = steps
-			}
-			if flags.Changed("workers") {
-				if workers == 0 { // (the library reads 0 as its default)
-					return usageErrorf("invalid --workers 0: use 1 to %d", bench.MaxWorkers)
+			for _, f := range []struct {
+				flag string
+				dst  *int
+				v    int
+			}{{"jobs", &cfg.Jobs, jobs}, {"steps", &cfg.Steps, steps}, {"workers", &cfg.Workers, workers},
+				{"width", &cfg.Width, width}, {"layers", &cfg.Layers, layers}, {"queued", &cfg.Queued, queued},
+				{"rate", &cfg.Rate, rate}} {
+				if flags.Changed(f.flag) {
+					*f.dst = f.v
 				}
-				cfg.Workers = workers
+			}
+			if flags.Changed("duration") {
+				cfg.Duration = duration
 			}
 			if flags.Changed("sync") {
 				cfg.Sync = sync
@@ -82,10 +148,15 @@ peak_rss_bytes, db_bytes, sync, workers, machine and config.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.IntVar(&jobs, "jobs", 0, "jobs to run: burndown and ceiling (default 10000 for burndown, 100000 for ceiling)")
+	f.IntVar(&jobs, "jobs", 0, "jobs to run: burndown, depth and ceiling (default 10000 for burndown and depth, 100000 for ceiling)")
 	f.IntVar(&steps, "steps", 0, "steps of chain's workflow (default 1000)")
-	f.IntVar(&workers, "workers", bench.DefaultWorkers, "workers of the node: burndown and chain")
+	f.IntVar(&width, "width", 0, "steps between fanout's root and sink (default 1000), or of each diamond layer (default 10)")
+	f.IntVar(&layers, "layers", 0, "layers of diamond's workflow (default 10)")
+	f.IntVar(&queued, "queued", 0, "jobs depth leaves queued behind its --jobs (default 100000)")
+	f.IntVar(&rate, "rate", 0, "jobs a second steady submits (default 500)")
+	f.DurationVar(&duration, "duration", 0, "how long steady submits, e.g. 30s (default 10s)")
+	f.IntVar(&workers, "workers", bench.DefaultWorkers, "workers of the node: every scenario but ceiling")
 	f.StringVar(&sync, "sync", "normal", "commit durability: normal or full (gigq's Sync; ceiling's PRAGMA synchronous)")
-	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object (all: a JSON array of them)")
 	return cmd
 }

@@ -37,6 +37,23 @@ func TestBenchBurndownJSON(t *testing.T) {
 	}
 }
 
+func TestBenchFanoutJSON(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, "bench", "fanout", "--width", "10", "--workers", "2", "--json")
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &m), r.stdout)
+	for _, k := range append(benchFields, "release_ms") {
+		require.Contains(t, m, k)
+	}
+	require.NotContains(t, m, "latency_ms")
+	require.NotContains(t, m, "queued")
+	require.JSONEq(t, `"fanout"`, string(m["scenario"]))
+	require.JSONEq(t, `12`, string(m["jobs"]))
+	require.JSONEq(t, `12`, string(m["completed"]))
+	require.JSONEq(t, `{"db":"","width":10,"workers":2,"sync":"normal"}`, string(m["config"]))
+}
+
 func TestBenchKeepsNamedDatabase(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
@@ -64,8 +81,20 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "chain", "--workers", "-3"}, "workers must be from 1 to 1024 (got -3)"},
 		{[]string{"bench", "burndown", "--steps", "5"}, "burndown does not take steps"},
 		{[]string{"bench", "ceiling", "--workers", "2"}, "ceiling does not take workers"},
-		{[]string{"bench", "steady"}, `unknown scenario "steady": use one of burndown, chain, ceiling`},
-		{[]string{"bench"}, "bench takes a scenario: burndown, chain, ceiling (got 0)"},
+		{[]string{"bench", "rush"}, `unknown scenario "rush": use one of burndown, chain, fanout, diamond, depth, steady, ceiling`},
+		{[]string{"bench"}, "bench takes a scenario: burndown, chain, fanout, diamond, depth, steady, ceiling, all (got 0)"},
+		{[]string{"bench", "fanout", "--width", "0"}, "width must be from 1 to 100000 (got 0)"},
+		{[]string{"bench", "diamond", "--width", "2000"}, "width must be from 1 to 1000 (got 2000)"},
+		{[]string{"bench", "burndown", "--width", "5"}, "burndown does not take width"},
+		{[]string{"bench", "chain", "--layers", "5"}, "chain does not take layers"},
+		{[]string{"bench", "steady", "--queued", "5"}, "steady does not take queued"},
+		{[]string{"bench", "depth", "--rate", "5"}, "depth does not take rate"},
+		{[]string{"bench", "steady", "--duration", "10ms"}, "duration must be from 1s to 1h0m0s (got 10ms)"},
+		{[]string{"bench", "fanout", "--duration", "2s"}, "fanout does not take duration (got 2s)"},
+		{[]string{"bench", "steady", "--rate", "0"}, "rate must be from 1 to 100000 (got 0)"},
+		{[]string{"bench", "all", "--jobs", "5"}, "all does not take --jobs"},
+		{[]string{"bench", "all", "--db", existing}, "all does not take --db"},
+		{[]string{"bench", "all", "--workers", "0"}, "invalid --workers 0"},
 		{[]string{"bench", "burndown", "--jobs", "many"}, `invalid argument "many" for "--jobs"`},
 		{[]string{"bench", "burndown", "--db", existing}, "already exists"},
 	} {
