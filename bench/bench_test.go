@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,6 +43,11 @@ func runScenario(t *testing.T, name string, cfg bench.Config) *bench.Report {
 	require.Regexp(t, `^3\.\d+\.\d+$`, r.Machine.SQLite)
 	require.Equal(t, cfg.DB, r.Config.DB)
 	require.FileExists(t, cfg.DB, "a named database is kept")
+	require.NotNil(t, r.Series)
+	require.NotEmpty(t, r.Series.Completions)
+	require.LessOrEqual(t, len(r.Series.Completions), r.Jobs, "events may be missed, never invented")
+	require.True(t, slices.IsSorted(r.Series.Completions))
+	require.Nil(t, r.Config.Progress)
 	checkJSON(t, r)
 	var table bytes.Buffer
 	require.NoError(t, r.WriteTable(&table))
@@ -67,7 +73,10 @@ func checkJSON(t *testing.T, r *bench.Report) {
 	}
 	var back bench.Report
 	require.NoError(t, json.Unmarshal(b, &back))
-	require.Equal(t, *r, back)
+	want := *r
+	want.Series = nil // not part of the JSON form
+	require.Equal(t, want, back)
+	require.NotContains(t, string(b), "Completions")
 }
 
 // checkPercentiles checks that a latency summary is present and ordered.
@@ -100,6 +109,9 @@ func TestBurndown(t *testing.T) {
 	require.Nil(t, r.LatencyMs)
 	require.Nil(t, r.ReleaseMs)
 	require.Equal(t, gigq.Stats{Completed: 200, Total: 200}, fileStats(t, r.Config.DB))
+	require.Len(t, r.Series.Completions, 200, "no event is missed at this size")
+	require.Empty(t, r.Series.Latencies)
+	require.Empty(t, r.Series.LatencyName)
 }
 
 func TestChain(t *testing.T) {
@@ -111,6 +123,9 @@ func TestChain(t *testing.T) {
 	checkPercentiles(t, r.ReleaseMs)
 	require.Nil(t, r.LatencyMs)
 	require.Equal(t, gigq.Stats{Completed: 20, Total: 20}, fileStats(t, r.Config.DB))
+	require.Len(t, r.Series.Completions, 20)
+	require.Len(t, r.Series.Latencies, 19, "one release per edge")
+	require.Equal(t, "release_ms", r.Series.LatencyName)
 
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
@@ -180,6 +195,8 @@ func TestSteady(t *testing.T) {
 	require.Nil(t, r.ReleaseMs)
 	require.Zero(t, r.Queued)
 	require.Equal(t, gigq.Stats{Completed: r.Jobs, Total: r.Jobs}, fileStats(t, r.Config.DB))
+	require.Len(t, r.Series.Latencies, r.Jobs)
+	require.Equal(t, "latency_ms", r.Series.LatencyName)
 
 	b, err := json.Marshal(r)
 	require.NoError(t, err)

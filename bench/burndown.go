@@ -36,7 +36,7 @@ const stallTimeout = 60 * time.Second
 // with cfg.Workers workers and times it from Open until every job is
 // completed.
 func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
-	insert, _, err := insertJobs(ctx, cfg, path, cfg.Jobs, nil)
+	insert, _, err := insertJobs(ctx, cfg, "insert", path, cfg.Jobs, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,9 @@ func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
 		return nil, err
 	}
 	defer n.Close(context.WithoutCancel(ctx)) // after the checked Close below, a no-op
-	if err := waitCompleted(ctx, n, events, known(cfg.Jobs), nil); err != nil {
+	done := newCompletions(start, cfg.Jobs, cfg.progress())
+	cfg.progress().Start("work", cfg.Jobs)
+	if err := waitCompleted(ctx, n, events, known(cfg.Jobs), nil, done); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
@@ -57,7 +59,7 @@ func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
 		return nil, err
 	}
 	return &Report{Jobs: cfg.Jobs, Completed: st.Completed, Seconds: elapsed.Seconds(), InsertSeconds: insert.Seconds(),
-		Workers: cfg.Workers}, nil
+		Workers: cfg.Workers, Series: &Series{Completions: done.sorted()}}, nil
 }
 
 // openWorking opens a node with cfg.Workers workers that reports its
@@ -71,10 +73,10 @@ func openWorking(ctx context.Context, cfg Config, path string) (*gigq.Node, <-ch
 }
 
 // insertJobs submits count no-op jobs with the given options through a
-// client-only node (from submitters goroutines, one job per Submit) and
-// returns how long that took, from the first Submit to the last commit,
-// and the jobs' ids.
-func insertJobs(ctx context.Context, cfg Config, path string, count int, opts *gigq.SubmitOpts) (time.Duration, []gigq.JobID, error) {
+// client-only node (from submitters goroutines, one job per Submit), as
+// the progress phase named phase, and returns how long that took, from
+// the first Submit to the last commit, and the jobs' ids.
+func insertJobs(ctx context.Context, cfg Config, phase, path string, count int, opts *gigq.SubmitOpts) (time.Duration, []gigq.JobID, error) {
 	n, err := gigq.Open(ctx, gigq.Config{Path: path, ClientOnly: true, Sync: cfg.Sync, WatchInterval: -1})
 	if err != nil {
 		return 0, nil, err
@@ -85,6 +87,8 @@ func insertJobs(ctx context.Context, cfg Config, path string, count int, opts *g
 	ids := make([]gigq.JobID, count)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	prog := cfg.progress()
+	prog.Start(phase, count)
 	start := time.Now()
 	for range min(submitters, count) {
 		wg.Go(func() {
@@ -95,6 +99,7 @@ func insertJobs(ctx context.Context, cfg Config, path string, count int, opts *g
 					return
 				}
 				ids[i] = id
+				prog.Add(1)
 			}
 		})
 	}
@@ -114,14 +119,14 @@ func known(want int) <-chan int {
 }
 
 // waitCompleted waits until want jobs are completed on n, counting the
-// completions n reports on events that counted accepts (nil: every one);
-// want arrives on its channel, maybe only while the jobs run. It fails
-// when a job ends otherwise, when no job completes for stallTimeout, or
-// when ctx ends. When every completion counts, a read of the counts that
-// shows want completed ends the wait too (events were missed); when only
-// some do, that read only detects a stall.
+// completions n reports on events that counted accepts (nil: every one),
+// each also told to done; want arrives on its channel, maybe only while
+// the jobs run. It fails when a job ends otherwise, when no job completes
+// for stallTimeout, or when ctx ends. When every completion counts, a
+// read of the counts that shows want completed ends the wait too (events
+// were missed); when only some do, that read only detects a stall.
 func waitCompleted(ctx context.Context, n *gigq.Node, events <-chan *gigq.Event, want <-chan int,
-	counted func(*gigq.Event) bool) error {
+	counted func(*gigq.Event) bool, done *completions) error {
 	check := time.NewTicker(stallCheck)
 	defer check.Stop()
 	target, seen, lastCount, lastProgress := -1, 0, -1, time.Now()
@@ -136,6 +141,7 @@ func waitCompleted(ctx context.Context, n *gigq.Node, events <-chan *gigq.Event,
 			case gigq.EventCompleted:
 				if counted == nil || counted(e) {
 					seen++
+					done.add(e.At)
 				}
 			case gigq.EventFailed, gigq.EventTimeout, gigq.EventCancelled, gigq.EventRetrying:
 				return fmt.Errorf("job %s: %s: %s", e.JobID, e.Kind, e.Error)

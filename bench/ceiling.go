@@ -48,8 +48,11 @@ func ceiling(ctx context.Context, cfg Config, path string) (_ *Report, err error
 	}
 	ids := make([]string, cfg.Jobs)
 	insert := conn.Prep(`INSERT INTO jobs (id, status, payload) VALUES (?, 'pending', '{}')`)
+	prog := cfg.progress()
+	prog.Start("insert", len(ids))
 	start := time.Now()
-	err = inBatches(ctx, conn, len(ids), func(i int) error {
+	done := newCompletions(start, len(ids), noProgress{})
+	err = inBatches(ctx, conn, len(ids), prog.Add, func(i int) error {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return err
@@ -64,10 +67,11 @@ func ceiling(ctx context.Context, cfg Config, path string) (_ *Report, err error
 	inserted := time.Since(start)
 	claim := conn.Prep(`UPDATE jobs SET status = 'running' WHERE id = ?`)
 	complete := conn.Prep(`UPDATE jobs SET status = 'completed' WHERE id = ?`)
+	prog.Start("claim+complete", len(ids))
 	for lo := 0; lo < len(ids); lo += ceilingBatch {
 		batch := ids[lo:min(lo+ceilingBatch, len(ids))]
 		for _, stmt := range []*sqlite.Stmt{claim, complete} {
-			err := inBatches(ctx, conn, len(batch), func(i int) error {
+			err := inBatches(ctx, conn, len(batch), nil, func(i int) error {
 				stmt.BindText(1, batch[i])
 				return stepOnce(stmt)
 			})
@@ -75,6 +79,11 @@ func ceiling(ctx context.Context, cfg Config, path string) (_ *Report, err error
 				return nil, fmt.Errorf("claim and complete: %w", err)
 			}
 		}
+		now := time.Now() // the batch's completions all commit here
+		for range batch {
+			done.add(now)
+		}
+		prog.Add(len(batch))
 	}
 	elapsed := time.Since(start)
 	completed, err := countCompleted(conn)
@@ -82,7 +91,7 @@ func ceiling(ctx context.Context, cfg Config, path string) (_ *Report, err error
 		return nil, err
 	}
 	return &Report{Jobs: cfg.Jobs, Completed: completed, Seconds: elapsed.Seconds(), InsertSeconds: inserted.Seconds(),
-		Workers: 1}, nil
+		Workers: 1, Series: &Series{Completions: done.sorted()}}, nil
 }
 
 // ceilingSchema sets gigq's pragmas, checks them, and creates the table.
@@ -109,8 +118,9 @@ func ceilingSchema(conn *sqlite.Conn, sync string) error {
 }
 
 // inBatches calls do for 0..n-1 in transactions of ceilingBatch calls,
-// checking ctx between them.
-func inBatches(ctx context.Context, conn *sqlite.Conn, n int, do func(i int) error) error {
+// checking ctx between them, and committed (unless nil) with the number
+// of calls after each commit.
+func inBatches(ctx context.Context, conn *sqlite.Conn, n int, committed func(int), do func(i int) error) error {
 	begin, commit := conn.Prep("BEGIN IMMEDIATE"), conn.Prep("COMMIT")
 	for lo := 0; lo < n; lo += ceilingBatch {
 		if err := ctx.Err(); err != nil {
@@ -127,6 +137,9 @@ func inBatches(ctx context.Context, conn *sqlite.Conn, n int, do func(i int) err
 		}
 		if err := stepOnce(commit); err != nil {
 			return err
+		}
+		if committed != nil {
+			committed(min(ceilingBatch, n-lo))
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gigq-go/gigq"
@@ -32,18 +33,26 @@ func (s *shape) add(parents ...*gigq.Step) *gigq.Step {
 }
 
 // run opens a node with cfg.Workers workers, submits the workflow and
-// waits for it. The time runs from Submit to the last step's completion
-// (its completed_at); the release latency of each step with parents is
-// its started_at (stamped in its claim's transaction) minus the latest
-// completed_at of its parents (each stamped in the transaction that
-// commits it).
+// waits for it (with cfg.Progress, each completion the node reports is a
+// step of the phase "work"). The time runs from Submit to the last
+// step's completion (its completed_at); the release latency of each step
+// with parents is its started_at (stamped in its claim's transaction)
+// minus the latest completed_at of its parents (each stamped in the
+// transaction that commits it).
 func (s *shape) run(ctx context.Context, cfg Config, path string) (*Report, error) {
+	var events chan *gigq.Event // for a progress bar only: without one, the node runs as it always did
+	if cfg.Progress != nil {
+		events = make(chan *gigq.Event, eventBuffer)
+	}
 	n, err := gigq.Open(ctx, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: cfg.Workers,
-		Sync: cfg.Sync})
+		Sync: cfg.Sync, Events: events})
 	if err != nil {
 		return nil, err
 	}
 	defer n.Close(context.WithoutCancel(ctx)) // after the checked Close below, a no-op
+	cfg.progress().Start("work", len(s.steps))
+	stopCounting := showCompletions(events, cfg.progress())
+	defer stopCounting()
 	start := time.Now()
 	id, _, err := s.wf.Submit(ctx, n)
 	if err != nil {
@@ -54,13 +63,16 @@ func (s *shape) run(ctx context.Context, cfg Config, path string) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
+	stopCounting()
 	if info.Status != gigq.WorkflowCompleted {
 		return nil, fmt.Errorf("workflow %s ended %s (counts %+v)", id, info.Status, info.Counts)
 	}
 	jobs := make(map[gigq.JobID]*gigq.Job, len(info.Jobs))
+	done := newCompletions(start, len(info.Jobs), noProgress{})
 	var last time.Time
 	for _, j := range info.Jobs {
 		jobs[j.ID] = j
+		done.add(j.CompletedAt)
 		if j.CompletedAt.After(last) {
 			last = j.CompletedAt
 		}
@@ -96,5 +108,33 @@ func (s *shape) run(ctx context.Context, cfg Config, path string) (*Report, erro
 		return nil, err
 	}
 	return &Report{Jobs: len(s.steps), Completed: info.Counts.Completed, Seconds: last.Sub(start).Seconds(),
-		InsertSeconds: insert.Seconds(), ReleaseMs: percentiles(release), Workers: cfg.Workers}, nil
+		InsertSeconds: insert.Seconds(), ReleaseMs: percentiles(release), Workers: cfg.Workers,
+		Series: &Series{Completions: done.sorted(), Latencies: release, LatencyName: "release_ms"}}, nil
+}
+
+// showCompletions counts each completion a node reports on events (nil:
+// none) as a step of progress's current phase, until the stop it returns
+// is called (stop waits for it to end; calls after the first do nothing).
+func showCompletions(events <-chan *gigq.Event, progress Progress) (stop func()) {
+	if events == nil {
+		return func() {}
+	}
+	quit, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-quit:
+				return
+			case e := <-events:
+				if e.Kind == gigq.EventCompleted {
+					progress.Add(1)
+				}
+			}
+		}
+	}()
+	return sync.OnceFunc(func() {
+		close(quit)
+		<-ended
+	})
 }

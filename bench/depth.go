@@ -21,10 +21,10 @@ const queuedPriority = -1
 // cfg.Queued jobs queued behind: claiming must not cost more as they grow.
 // The insert rate is the measured jobs' alone.
 func depth(ctx context.Context, cfg Config, path string) (*Report, error) {
-	if _, _, err := insertJobs(ctx, cfg, path, cfg.Queued, &gigq.SubmitOpts{Priority: queuedPriority}); err != nil {
+	if _, _, err := insertJobs(ctx, cfg, "queue", path, cfg.Queued, &gigq.SubmitOpts{Priority: queuedPriority}); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	insert, ids, err := insertJobs(ctx, cfg, path, cfg.Jobs, nil)
+	insert, ids, err := insertJobs(ctx, cfg, "insert", path, cfg.Jobs, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,10 @@ func depth(ctx context.Context, cfg Config, path string) (*Report, error) {
 		return nil, err
 	}
 	defer n.Close(context.WithoutCancel(ctx)) // after the checked Close below, a no-op
-	if err := waitCompleted(ctx, n, events, known(cfg.Jobs), func(e *gigq.Event) bool { return measured[e.JobID] }); err != nil {
+	done := newCompletions(start, cfg.Jobs, cfg.progress())
+	cfg.progress().Start("work", cfg.Jobs)
+	err = waitCompleted(ctx, n, events, known(cfg.Jobs), func(e *gigq.Event) bool { return measured[e.JobID] }, done)
+	if err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
@@ -49,7 +52,7 @@ func depth(ctx context.Context, cfg Config, path string) (*Report, error) {
 		return nil, err
 	}
 	return &Report{Jobs: cfg.Jobs, Completed: completed, Seconds: elapsed.Seconds(), InsertSeconds: insert.Seconds(),
-		Queued: cfg.Queued, Workers: cfg.Workers}, nil
+		Queued: cfg.Queued, Workers: cfg.Workers, Series: &Series{Completions: done.sorted()}}, nil
 }
 
 // completedOf reads how many of the jobs are completed in the database

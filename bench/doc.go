@@ -22,7 +22,11 @@
 //     node works them, and reports each job's latency, submit to
 //     completion.
 //
-// RunAll runs a plan of scenarios in turn; AllPlan is "gigq bench all".
+// RunAll runs a plan of scenarios in turn; AllPlan is "gigq bench all",
+// and WriteSummary its table. Config.Progress is told how the long phases
+// advance (NewProgressBar draws them on a terminal), and Report.WritePlot
+// draws a run's throughput over time and latency histogram to an SVG or
+// PNG file, from the samples Run keeps in Report.Series.
 //
 // ceiling measures raw SQLite on one connection with the same pragmas:
 // the physical limit the engine approaches (see Ceiling).

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -13,6 +14,12 @@ type Machine struct {
 	Cores  int    `json:"cores"`  // runtime.NumCPU
 	Go     string `json:"go"`     // runtime.Version
 	SQLite string `json:"sqlite"` // SELECT sqlite_version()
+}
+
+// String describes the machine in one line: "CPU, N cores, goX, SQLite
+// V".
+func (m Machine) String() string {
+	return fmt.Sprintf("%s, %d cores, %s, SQLite %s", m.CPU, m.Cores, m.Go, m.SQLite)
 }
 
 // readMachine describes this machine.

@@ -47,6 +47,9 @@ type Report struct {
 	Workers int     `json:"workers"`
 	Machine Machine `json:"machine"`
 	Config  Config  `json:"config"`
+	// Series are the samples behind the figures, for WritePlot: set by
+	// Run, not part of the JSON form (nil in a report read back from it).
+	Series *Series `json:"-"`
 }
 
 // Percentiles summarise latencies, in milliseconds.
@@ -101,11 +104,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			row(p.name, "p50 %.3f  p95 %.3f  p99 %.3f  max %.3f", p.p.P50, p.p.P95, p.p.P99, p.p.Max)
 		}
 	}
-	row("peak_rss", "%.1f MiB", float64(r.PeakRSSBytes)/(1<<20))
-	row("db_size", "%.1f MiB", float64(r.DBBytes)/(1<<20))
+	row("peak_rss", "%.1f MiB", mib(r.PeakRSSBytes))
+	row("db_size", "%.1f MiB", mib(r.DBBytes))
 	row("sync", "%s", r.Sync)
 	row("workers", "%d", r.Workers)
-	row("machine", "%s, %d cores, %s, SQLite %s", r.Machine.CPU, r.Machine.Cores, r.Machine.Go, r.Machine.SQLite)
+	row("machine", "%s", r.Machine)
 	db := r.Config.DB
 	if db == "" {
 		db = "(temporary file, removed)"

@@ -61,6 +61,10 @@ type Config struct {
 	// Sync is "normal" (default) or "full": gigq.Config.Sync, and PRAGMA
 	// synchronous for ceiling.
 	Sync string `json:"sync"`
+	// Progress, when set, is told how the scenario's long phases advance
+	// (see Progress); Run finishes it before it returns. Default nil:
+	// nothing is told. It is not part of the report.
+	Progress Progress `json:"-"`
 }
 
 // scenario is one benchmark: which sizes it takes, its default size, and
@@ -195,7 +199,8 @@ func checkSize(what, name string, takes bool, v, lo, hi int) error {
 }
 
 // Run runs the named scenario on a new database file and returns its
-// report, with the machine, the peak RSS and the database's size.
+// report, with the machine, the peak RSS and the database's size, and
+// the samples behind its figures (Report.Series).
 func Run(ctx context.Context, name string, cfg Config) (_ *Report, err error) {
 	if err := Validate(name, cfg); err != nil {
 		return nil, err
@@ -215,7 +220,12 @@ func Run(ctx context.Context, name string, cfg Config) (_ *Report, err error) {
 		}()
 		path = filepath.Join(dir, "bench.db")
 	}
+	if cfg.Progress != nil {
+		cfg.Progress = named{cfg.Progress, name}
+	}
 	r, err := s.run(ctx, cfg, path)
+	cfg.progress().Finish()
+	cfg.Progress = nil
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: %w", name, err)
 	}

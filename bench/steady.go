@@ -39,6 +39,7 @@ func steady(ctx context.Context, cfg Config, path string) (*Report, error) {
 	total := make(chan int, 1)
 	var insert time.Duration
 	start := time.Now()
+	done := newCompletions(start, expect, noProgress{}) // the bar shows the submits
 	go func() {
 		var wg sync.WaitGroup
 		for range submitters {
@@ -56,7 +57,7 @@ func steady(ctx context.Context, cfg Config, path string) (*Report, error) {
 				}
 			})
 		}
-		pace(ctx, cfg.Rate, cfg.Duration, tokens)
+		pace(ctx, cfg.Rate, cfg.Duration, tokens, cfg.progress())
 		close(tokens)
 		wg.Wait()
 		insert = time.Since(start)
@@ -67,7 +68,7 @@ func steady(ctx context.Context, cfg Config, path string) (*Report, error) {
 	err = waitCompleted(ctx, n, events, total, func(e *gigq.Event) bool {
 		completed[e.JobID] = e.At
 		return true
-	})
+	}, done)
 	if err != nil {
 		return nil, err
 	}
@@ -93,17 +94,19 @@ func steady(ctx context.Context, cfg Config, path string) (*Report, error) {
 		}
 	}
 	return &Report{Jobs: len(submitted), Completed: st.Completed, Seconds: last.Sub(start).Seconds(),
-		InsertSeconds: insert.Seconds(), LatencyMs: percentiles(latency), Workers: cfg.Workers}, nil
+		InsertSeconds: insert.Seconds(), LatencyMs: percentiles(latency), Workers: cfg.Workers,
+		Series: &Series{Completions: done.sorted(), Latencies: latency, LatencyName: "latency_ms"}}, nil
 }
 
 // pace sends on tokens, for d, the submits due at rate a second: at each
-// tick, round(rate × elapsed) minus those sent. It returns early when ctx
-// ends.
-func pace(ctx context.Context, rate int, d time.Duration, tokens chan<- struct{}) {
+// tick, round(rate × elapsed) minus those sent, counted as the steps of
+// prog's phase "submit". It returns early when ctx ends.
+func pace(ctx context.Context, rate int, d time.Duration, tokens chan<- struct{}, prog Progress) {
 	tick := time.NewTicker(paceTick)
 	defer tick.Stop()
 	end := time.NewTimer(d)
 	defer end.Stop()
+	prog.Start("submit", int(float64(rate)*d.Seconds()+0.5))
 	start, sent := time.Now(), 0
 	for {
 		select {
@@ -112,7 +115,7 @@ func pace(ctx context.Context, rate int, d time.Duration, tokens chan<- struct{}
 		case <-end.C:
 			return
 		case now := <-tick.C:
-			due := int(float64(rate)*now.Sub(start).Seconds() + 0.5)
+			due, from := int(float64(rate)*now.Sub(start).Seconds()+0.5), sent
 			for ; sent < due; sent++ {
 				select {
 				case tokens <- struct{}{}:
@@ -120,6 +123,7 @@ func pace(ctx context.Context, rate int, d time.Duration, tokens chan<- struct{}
 					return
 				}
 			}
+			prog.Add(sent - from)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ func (a *app) benchCmd() *cobra.Command {
 	var (
 		jobs, steps, workers, width, layers, queued, rate int
 		duration                                          time.Duration
-		sync                                              string
+		sync, plotPath                                    string
 		asJSON                                            bool
 	)
 	cmd := &cobra.Command{
@@ -61,8 +62,9 @@ Scenarios:
             depth 10000 jobs behind 100000 queued, steady 500/s for 10s
             and ceiling 100000 jobs, one after another, each on a
             temporary database: a few minutes on 2 cores. It takes
-            --workers, --sync and --json only, and prints each report in
-            turn, or with --json one JSON array of them.
+            --workers, --sync, --json and --plot only, and prints one
+            table of all the reports, a row each, or with --json one
+            JSON array of them.
 
 The database is a file in a new temporary directory, removed afterwards,
 unless --db names one: then it must not exist yet, and it is kept (GIGQ_DB
@@ -73,12 +75,20 @@ and its -wal, the machine (CPU, cores, Go, SQLite) and the configuration;
 completed, seconds, jobs_per_sec, insert_seconds, insert_per_sec,
 latency_ms ({p50,p95,p99,max}, steady only), release_ms (the same; chain,
 fanout and diamond), queued (depth only), peak_rss_bytes, db_bytes, sync,
-workers, machine and config.`,
-		Example: `  gigq bench burndown --jobs 20000
+workers, machine and config.
+
+When stderr is a terminal and --json is not set, a progress bar on stderr
+shows the long phases (inserting, working, steady's submits) and is
+erased before the report. --plot FILE.svg or FILE.png also draws the run
+to that file: throughput over time (completions per time bucket, as
+jobs/s, in 80 to 200 buckets) and, where the scenario measures latency_ms
+or release_ms, their histogram up to the p99; with all, one file per
+scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
+		Example: `  gigq bench burndown --jobs 20000 --plot burndown.svg
   gigq bench chain --steps 1000 --json
   gigq bench diamond --layers 10 --width 10
   gigq bench depth --queued 1000000 --jobs 10000
-  gigq bench steady --rate 1000 --duration 30s
+  gigq bench steady --rate 1000 --duration 30s --plot steady.png
   gigq bench ceiling --jobs 100000 --sync full
   gigq bench all --json`,
 		Args: exactArgs(1, "a scenario: "+strings.Join(append(bench.Scenarios(), "all"), ", ")),
@@ -88,26 +98,39 @@ workers, machine and config.`,
 			if flags.Changed("workers") && workers == 0 { // (the library reads 0 as its default)
 				return usageErrorf("invalid --workers 0: use 1 to %d", bench.MaxWorkers)
 			}
+			if plotPath != "" {
+				if err := bench.CheckPlotPath(plotPath); err != nil {
+					return usageErrorf("invalid --plot: %w", err)
+				}
+			}
+			var progress bench.Progress // a bar on a terminal, for people; none for JSON, pipes and tests
+			if a.stderrTTY && !asJSON {
+				progress = bench.NewProgressBar(cmd.ErrOrStderr())
+			}
 			if name == "all" {
 				for _, f := range benchSizeFlags {
 					if flags.Changed(f) {
 						return usageErrorf("all does not take --%s: it runs fixed sizes on temporary databases", f)
 					}
 				}
-				reports, err := bench.RunAll(cmd.Context(), bench.AllPlan(workers, sync))
+				plan := bench.AllPlan(workers, sync)
+				for i := range plan {
+					plan[i].Config.Progress = progress
+				}
+				reports, err := bench.RunAll(cmd.Context(), plan)
 				if err != nil {
 					return err
 				}
 				if asJSON {
-					return writeJSON(cmd.OutOrStdout(), reports)
+					err = writeJSON(cmd.OutOrStdout(), reports)
+				} else {
+					err = bench.WriteSummary(cmd.OutOrStdout(), reports)
 				}
-				for i, r := range reports {
-					if i > 0 {
-						if _, err := cmd.OutOrStdout().Write([]byte("\n")); err != nil {
-							return err
-						}
-					}
-					if err := r.WriteTable(cmd.OutOrStdout()); err != nil {
+				if err != nil || plotPath == "" {
+					return err
+				}
+				for _, r := range reports {
+					if err := r.WritePlot(scenarioPlotPath(plotPath, r.Scenario)); err != nil {
 						return err
 					}
 				}
@@ -137,14 +160,20 @@ workers, machine and config.`,
 			if err := bench.Validate(name, cfg); err != nil {
 				return usageErrorf("%w", err)
 			}
+			cfg.Progress = progress
 			r, err := bench.Run(cmd.Context(), name, cfg)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), r)
+				err = writeJSON(cmd.OutOrStdout(), r)
+			} else {
+				err = r.WriteTable(cmd.OutOrStdout())
 			}
-			return r.WriteTable(cmd.OutOrStdout())
+			if err != nil || plotPath == "" {
+				return err
+			}
+			return r.WritePlot(plotPath)
 		}),
 	}
 	f := cmd.Flags()
@@ -158,5 +187,14 @@ workers, machine and config.`,
 	f.IntVar(&workers, "workers", bench.DefaultWorkers, "workers of the node: every scenario but ceiling")
 	f.StringVar(&sync, "sync", "normal", "commit durability: normal or full (gigq's Sync; ceiling's PRAGMA synchronous)")
 	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object (all: a JSON array of them)")
+	f.StringVar(&plotPath, "plot", "", "also draw throughput over time and the latency histogram to FILE.svg or FILE.png "+
+		"(all: one file per scenario, FILE-burndown.svg ...)")
 	return cmd
+}
+
+// scenarioPlotPath is the plot file of one scenario of "all": path with
+// "-SCENARIO" before its extension.
+func scenarioPlotPath(path, scenario string) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + scenario + ext
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,6 +99,9 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "all", "--workers", "0"}, "invalid --workers 0"},
 		{[]string{"bench", "burndown", "--jobs", "many"}, `invalid argument "many" for "--jobs"`},
 		{[]string{"bench", "burndown", "--db", existing}, "already exists"},
+		{[]string{"bench", "burndown", "--plot", "out.pdf"}, `invalid --plot: bench: plot file "out.pdf": its name must end in .svg or .png`},
+		{[]string{"bench", "chain", "--plot", "plot"}, "its name must end in .svg or .png"},
+		{[]string{"bench", "all", "--plot", "out.gif"}, "its name must end in .svg or .png"},
 	} {
 		r := runCLI(t, tc.args...)
 		require.Equal(t, exitUsage, r.code, "%v: stdout %q stderr %q", tc.args, r.stdout, r.stderr)
@@ -106,4 +111,49 @@ func TestBenchUsageErrors(t *testing.T) {
 	data, err := os.ReadFile(existing)
 	require.NoError(t, err)
 	require.Equal(t, "keep me", string(data), "the existing file is left alone")
+}
+
+func TestBenchPlot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	svg, png := filepath.Join(dir, "burndown.svg"), filepath.Join(dir, "chain.png")
+
+	r := runCLI(t, "bench", "burndown", "--jobs", "50", "--plot", svg)
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	require.Contains(t, r.stdout, "jobs_per_sec", "the table, as without --plot")
+	requireNoProgress(t, r)
+	data, err := os.ReadFile(svg)
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(data, []byte("<?xml")) || bytes.HasPrefix(data, []byte("<svg")), "%.100q", data)
+
+	r = runCLI(t, "bench", "chain", "--steps", "5", "--json", "--plot", png)
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	requireNoProgress(t, r)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &m), "the report still parses: %s", r.stdout)
+	require.JSONEq(t, `"chain"`, string(m["scenario"]))
+	require.Contains(t, m, "release_ms")
+	data, err = os.ReadFile(png)
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")), "%.20q", data)
+
+	r = runCLI(t, "bench", "fanout", "--width", "3", "--plot", filepath.Join(dir, "missing", "fanout.svg"))
+	require.Equal(t, exitRuntime, r.code, "a plot that cannot be written fails the command")
+	require.Contains(t, r.stdout, "jobs_per_sec", "after the report is printed")
+}
+
+// requireNoProgress checks that a run whose stderr is not a terminal drew
+// no progress bar: no carriage return or escape code anywhere.
+func requireNoProgress(t *testing.T, r result) {
+	t.Helper()
+	for _, out := range []string{r.stdout, r.stderr} {
+		require.False(t, strings.ContainsAny(out, "\r\x1b"), "%q", out)
+	}
+	require.Empty(t, r.stderr)
+}
+
+func TestBenchScenarioPlotPath(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "out/bench-burndown.svg", scenarioPlotPath("out/bench.svg", "burndown"))
+	require.Equal(t, "b.v2-steady.PNG", scenarioPlotPath("b.v2.PNG", "steady"))
 }
