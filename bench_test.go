@@ -75,13 +75,13 @@ func BenchmarkSubmitParallel(b *testing.B) {
 	reportBatching(b, n, before)
 }
 
-// BenchmarkBurndown100k times a node with 8 workers running 100,000 no-op
+// BenchmarkBurndown100k times a node with 8 workers (GIGQ_BENCH_WORKERS) running 100,000 no-op
 // jobs that were submitted before it opened, from Open until the last one
 // completed. Run it once:
 //
 //	go test -run '^$' -bench Burndown -benchtime 1x .
 func BenchmarkBurndown100k(b *testing.B) {
-	jobs, workers := burndownJobs(), 8
+	jobs, workers := burndownJobs(), benchWorkers()
 	var total time.Duration
 	for range b.N {
 		b.StopTimer()
@@ -154,6 +154,14 @@ func waitBurndown(b *testing.B, n *gigq.Node, events <-chan *gigq.Event, want in
 			return
 		}
 	}
+}
+
+// benchWorkers is 8, or GIGQ_BENCH_WORKERS.
+func benchWorkers() int {
+	if v, err := strconv.Atoi(os.Getenv("GIGQ_BENCH_WORKERS")); err == nil && v > 0 {
+		return v
+	}
+	return 8
 }
 
 // burndownJobs is 100,000, or GIGQ_BENCH_JOBS for a quicker profile run.

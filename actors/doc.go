@@ -13,7 +13,7 @@
 //	node      --SubmitJobs-->      store       (reply after COMMIT)
 //	store     --JobsReady-->       dispatcher  (after COMMIT)
 //	worker    --WorkerIdle-->      dispatcher
-//	dispatcher--ClaimJobs-->       store       (guarded UPDATE + execution row, batched)
+//	dispatcher--ClaimJobs-->       store       (guarded UPDATE, batched)
 //	store     --ClaimJobsReply-->  dispatcher
 //	dispatcher--RunAttempt-->      worker
 //	worker    --FinishAttempt-->   store       (fenced by execution id)

@@ -151,7 +151,7 @@ func (w *worker) handleAttemptDone(ctx actor.Context, msg *attemptDone) {
 	}
 	a.stop()
 	w.current = nil
-	f := persistence.Finish{JobID: a.job.ID, ExecutionID: a.job.ExecutionID}
+	f := persistence.Finish{JobID: a.job.ID, ExecutionID: a.job.ExecutionID, Claimed: a.job}
 	switch {
 	case msg.panicked != "":
 		f.Outcome, f.Error = persistence.OutcomeFailed, msg.panicked

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"zombiezen.com/go/sqlite"
 )
@@ -80,6 +81,12 @@ func (s *Store) Job(ctx context.Context, id JobID) (*Job, error) {
 func (s *Store) Executions(ctx context.Context, id JobID) ([]Execution, error) {
 	var out []Execution
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		// The running attempt first: if it ends meanwhile, its row is
+		// read below and the one from the job's row is dropped.
+		running, isRunning, err := runningExecution(conn, id)
+		if err != nil {
+			return err
+		}
 		stmt := conn.Prep(`SELECT id, job_id, coalesce(worker_id, ''), status, started_at, coalesce(completed_at, ''),
 			coalesce(result, ''), coalesce(error, '') FROM job_executions WHERE job_id = $id ORDER BY started_at, rowid`)
 		defer stmt.Reset()
@@ -90,7 +97,7 @@ func (s *Store) Executions(ctx context.Context, id JobID) ([]Execution, error) {
 				return err
 			}
 			if !ok {
-				return nil
+				break
 			}
 			e := Execution{
 				ID:          ExecutionID(stmt.ColumnText(0)),
@@ -106,11 +113,31 @@ func (s *Store) Executions(ctx context.Context, id JobID) ([]Execution, error) {
 			}
 			out = append(out, e)
 		}
+		if isRunning && !slices.ContainsFunc(out, func(e Execution) bool { return e.ID == running.ID }) {
+			out = append(out, running)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read executions of job %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// runningExecution is the attempt a running job's row describes: its
+// execution row is written when it ends. ok is false when the job is not
+// running.
+func runningExecution(conn *sqlite.Conn, id JobID) (e Execution, ok bool, err error) {
+	stmt := conn.Prep(`SELECT execution_id, coalesce(worker_id, ''), started_at FROM jobs
+		WHERE id = $id AND status = 'running' AND execution_id IS NOT NULL`)
+	defer stmt.Reset()
+	stmt.SetText("$id", string(id))
+	if ok, err = stmt.Step(); err != nil || !ok {
+		return e, false, err
+	}
+	e = Execution{ID: ExecutionID(stmt.ColumnText(0)), JobID: id, WorkerID: stmt.ColumnText(1),
+		Status: ExecutionRunning, StartedAt: parseTime(stmt.ColumnText(2))}
+	return e, true, nil
 }
 
 // ListJobs lists jobs newest first, optionally in one state.

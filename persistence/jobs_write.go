@@ -19,8 +19,10 @@ import (
 // delay.
 var ErrNotDue = errors.New("job is not due yet")
 
-// Claim moves a due pending job to running for a new attempt and records
-// the attempt in job_executions. It returns the claimed job. A job that is
+// Claim moves a due pending job to running for a new attempt, whose id,
+// worker and start the row holds until the attempt ends (Executions shows
+// it as running; Finish writes its job_executions row). It returns the
+// claimed job. A job that is
 // not pending gives a *TransitionError, one waiting for its retry delay
 // ErrNotDue, an unknown one ErrNotFound.
 func (s *Store) Claim(c Claim) (*Job, error) {
@@ -83,17 +85,6 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 		if j.ParentResults, err = parentResults(s.conn, c.JobID); err != nil {
 			return nil, fmt.Errorf("read parent results of job %s: %w", c.JobID, err)
 		}
-	}
-	ins := s.conn.Prep(`INSERT INTO job_executions (id, job_id, worker_id, status, started_at)
-		VALUES ($id, $job, $worker, 'running', $now)`)
-	ins.SetText("$id", string(c.ExecutionID))
-	ins.SetText("$job", string(c.JobID))
-	ins.SetText("$worker", c.WorkerID)
-	ins.SetText("$now", nowText)
-	_, err = ins.Step()
-	ins.Reset()
-	if err != nil {
-		return nil, fmt.Errorf("record execution of job %s: %w", c.JobID, interpretError(err))
 	}
 	return j, nil
 }
@@ -167,14 +158,66 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 	if s.conn.Changes() == 0 {
 		return Finished{}, s.staleOrRefused(f)
 	}
-	stmt = s.conn.Prep(`SELECT status, attempts, max_attempts, coalesce(retry_after, ''), priority, created_at, function, name,
-		coalesce(workflow_id, '') FROM jobs WHERE id = $id`)
+	out, err := s.finishedJob(f)
+	if err != nil {
+		return Finished{}, err
+	}
+	switch out.Status {
+	case StatusCompleted:
+		if out.Cascade.Released, err = s.release(f.JobID); err != nil {
+			return Finished{}, err
+		}
+	case StatusFailed, StatusTimeout:
+		if out.Cascade.Cancelled, err = s.cascadeCancel(f.JobID, f.JobID, upstreamError(f.JobID, out.Name, out.Status)); err != nil {
+			return Finished{}, err
+		}
+	}
+	// The attempt's row is written once, at its end. (A database from
+	// before that holds a running row for an attempt that was running at
+	// the upgrade: the upsert closes it.)
+	upd := s.conn.Prep(`INSERT INTO job_executions (id, job_id, worker_id, status, started_at, completed_at, result, error)
+		VALUES ($exec, $job, $worker, $status, $started, $now, $result, $error)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, completed_at = excluded.completed_at,
+			result = excluded.result, error = excluded.error`)
+	upd.SetText("$exec", string(f.ExecutionID))
+	upd.SetText("$job", string(f.JobID))
+	upd.SetText("$worker", out.workerID)
+	upd.SetText("$started", formatTime(out.startedAt))
+	upd.SetText("$status", string(execStatus))
+	upd.SetText("$now", nowText)
+	if f.Outcome == OutcomeCompleted {
+		upd.SetText("$result", string(orNull(f.Result)))
+		upd.SetNull("$error")
+	} else {
+		upd.SetNull("$result")
+		upd.SetText("$error", f.Error)
+	}
+	_, err = upd.Step()
+	upd.Reset()
+	if err != nil {
+		return Finished{}, fmt.Errorf("record execution %s: %w", f.ExecutionID, interpretError(err))
+	}
+	return out, nil
+}
+
+// finishedJob says what the finished job now is: from the claimed job the
+// report carries, for a completion, else read back from the row.
+func (s *Store) finishedJob(f Finish) (Finished, error) {
+	if j := f.Claimed; j != nil && f.Outcome == OutcomeCompleted {
+		return Finished{Status: StatusCompleted, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts, Name: j.Name,
+			Job:       ReadyJob{ID: f.JobID, Priority: j.Priority, CreatedAt: j.CreatedAt, Function: j.Function},
+			Cascade:   Cascade{WorkflowID: j.WorkflowID},
+			workerID:  j.WorkerID,
+			startedAt: j.StartedAt}, nil
+	}
+	stmt := s.conn.Prep(`SELECT status, attempts, max_attempts, coalesce(retry_after, ''), priority, created_at, function, name,
+		coalesce(workflow_id, ''), coalesce(worker_id, ''), coalesce(started_at, '') FROM jobs WHERE id = $id`)
+	defer stmt.Reset()
 	stmt.SetText("$id", string(f.JobID))
 	if ok, err := stmt.Step(); err != nil || !ok {
-		stmt.Reset()
 		return Finished{}, fmt.Errorf("read finished job %s: %w", f.JobID, errOr(interpretError(err), ErrNotFound))
 	}
-	out := Finished{
+	return Finished{
 		Status:      Status(stmt.ColumnText(0)),
 		Attempts:    stmt.ColumnInt(1),
 		MaxAttempts: stmt.ColumnInt(2),
@@ -186,37 +229,10 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 			CreatedAt:  parseTime(stmt.ColumnText(5)),
 			Function:   stmt.ColumnText(6),
 		},
-		Cascade: Cascade{WorkflowID: WorkflowID(stmt.ColumnText(8))},
-	}
-	stmt.Reset()
-	switch out.Status {
-	case StatusCompleted:
-		if out.Cascade.Released, err = s.release(f.JobID); err != nil {
-			return Finished{}, err
-		}
-	case StatusFailed, StatusTimeout:
-		if out.Cascade.Cancelled, err = s.cascadeCancel(f.JobID, f.JobID, upstreamError(f.JobID, out.Name, out.Status)); err != nil {
-			return Finished{}, err
-		}
-	}
-	upd := s.conn.Prep(`UPDATE job_executions SET status = $status, completed_at = $now, result = $result, error = $error
-		WHERE id = $exec`)
-	upd.SetText("$status", string(execStatus))
-	upd.SetText("$now", nowText)
-	if f.Outcome == OutcomeCompleted {
-		upd.SetText("$result", string(orNull(f.Result)))
-		upd.SetNull("$error")
-	} else {
-		upd.SetNull("$result")
-		upd.SetText("$error", f.Error)
-	}
-	upd.SetText("$exec", string(f.ExecutionID))
-	_, err = upd.Step()
-	upd.Reset()
-	if err != nil {
-		return Finished{}, fmt.Errorf("record execution %s: %w", f.ExecutionID, interpretError(err))
-	}
-	return out, nil
+		Cascade:   Cascade{WorkflowID: WorkflowID(stmt.ColumnText(8))},
+		workerID:  stmt.ColumnText(9),
+		startedAt: parseTime(stmt.ColumnText(10)),
+	}, nil
 }
 
 // Cancel moves a pending job to cancelled, and with it every job that

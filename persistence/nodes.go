@@ -92,7 +92,7 @@ func (s *Store) LostNodes(self, host string, staleBefore time.Time, alive func(p
 		}
 	}
 	stmt.Reset()
-	orphans := s.conn.Prep(`SELECT DISTINCT worker_id FROM jobs INDEXED BY jobs_running_worker
+	orphans := s.conn.Prep(`SELECT DISTINCT worker_id FROM jobs INDEXED BY jobs_status
 		WHERE status = 'running' AND worker_id IS NOT NULL AND worker_id != $self
 		AND worker_id NOT IN (SELECT id FROM nodes)`)
 	orphans.SetText("$self", self)
@@ -122,7 +122,7 @@ type Reclaimed struct {
 // else to failed, as for any failed attempt) and deletes the node's row.
 // Write transaction.
 func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
-	stmt := s.conn.Prep(`SELECT id, coalesce(execution_id, '') FROM jobs INDEXED BY jobs_running_worker
+	stmt := s.conn.Prep(`SELECT id, coalesce(execution_id, '') FROM jobs INDEXED BY jobs_status
 		WHERE status = 'running' AND worker_id = $id`)
 	stmt.SetText("$id", id)
 	var running []Finish

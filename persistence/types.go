@@ -169,6 +169,12 @@ type Finish struct {
 	Outcome     Outcome
 	Result      json.RawMessage // with OutcomeCompleted
 	Error       string          // with OutcomeFailed or OutcomeTimeout
+	// Claimed is the job as its claim returned it, when the reporter has
+	// it. A completion then takes the job's name, function, ordering key,
+	// attempts and workflow from it instead of reading the row back: none
+	// of them changes while the attempt runs (the UPDATE is guarded by
+	// the execution id).
+	Claimed *Job
 }
 
 // Finished says what a Finish did to the job.
@@ -182,6 +188,9 @@ type Finished struct {
 	// released on completion, or descendants cancelled on a final failure
 	// or timeout.
 	Cascade Cascade
+
+	workerID  string    // the attempt's worker, for its execution row
+	startedAt time.Time // the attempt's start
 }
 
 // Stats counts jobs by state.

@@ -13,9 +13,10 @@
 //   - Reports are guarded by the attempt: a report for an execution that is
 //     not the job's current one is a *persistence.StaleExecutionError and
 //     writes nothing. Unknown jobs give persistence.ErrNotFound.
-//   - Attempts: each claim writes a job_executions row and counts an
-//     attempt; each report closes its own row, with the result or the
-//     error text of that attempt.
+//   - Attempts: each claim counts an attempt, which Executions lists as
+//     running (from the job's row); each report writes its own
+//     job_executions row, with the result or the error text of that
+//     attempt.
 //   - Retry delays: a retry waiting for retry_after is not claimable
 //     (persistence.ErrNotDue), not in the ready window, and listed by
 //     DelayedJobs.
