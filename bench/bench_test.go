@@ -102,9 +102,10 @@ func fileStats(t *testing.T, path string) gigq.Stats {
 
 func TestBurndown(t *testing.T) {
 	t.Parallel()
-	r := runScenario(t, "burndown", bench.Config{Jobs: 200, Workers: 3})
+	r := runScenario(t, "burndown", bench.Config{Jobs: 200, Workers: 3, Submitters: 5})
 	require.Equal(t, 200, r.Jobs)
 	require.Equal(t, 3, r.Workers)
+	require.Equal(t, 5, r.Config.Submitters)
 	require.Equal(t, "normal", r.Sync)
 	require.Nil(t, r.LatencyMs)
 	require.Nil(t, r.ReleaseMs)
@@ -280,6 +281,8 @@ func TestValidate(t *testing.T) {
 		{"burndown", bench.Config{Jobs: 10, Steps: 10}, "burndown does not take steps"},
 		{"ceiling", bench.Config{Jobs: 10, Workers: 2}, "ceiling does not take workers"},
 		{"burndown", bench.Config{Jobs: 10, Workers: -1}, "workers must be from 1 to 1024 (got -1)"},
+		{"burndown", bench.Config{Jobs: 10, Submitters: 2000}, "submitters must be from 1 to 1024 (got 2000)"},
+		{"chain", bench.Config{Steps: 10, Submitters: 8}, "chain does not take submitters"},
 		{"burndown", bench.Config{Jobs: 10, Sync: "maybe"}, `sync must be normal or full (got "maybe")`},
 		{"burndown", bench.Config{Jobs: 10, DB: existing}, "already exists"},
 		{"fanout", bench.Config{Width: 0}, "width must be from 1 to 100000 (got 0)"},

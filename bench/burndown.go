@@ -14,10 +14,6 @@ import (
 // measured is the engine.
 var noop = gigq.NewTask("noop", func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil })
 
-// submitters is how many goroutines burndown submits from: enough that
-// the store's group commit writes many jobs per transaction.
-const submitters = 64
-
 // eventBuffer is the capacity of the channel a working node reports its
 // events on. Sends to it never block; stallCheck covers missed ones.
 const eventBuffer = 1 << 16
@@ -32,7 +28,7 @@ const stallCheck = time.Second
 const stallTimeout = 60 * time.Second
 
 // burndown inserts cfg.Jobs no-op jobs through a client-only node (from
-// submitters goroutines, one job per Submit), closes it, then opens a node
+// cfg.Submitters goroutines, one job per Submit), closes it, then opens a node
 // with cfg.Workers workers and times it from Open until every job is
 // completed.
 func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
@@ -73,7 +69,7 @@ func openWorking(ctx context.Context, cfg Config, path string) (*gigq.Node, <-ch
 }
 
 // insertJobs submits count no-op jobs with the given options through a
-// client-only node (from submitters goroutines, one job per Submit), as
+// client-only node (from cfg.Submitters goroutines, one job per Submit), as
 // the progress phase named phase, and returns how long that took, from
 // the first Submit to the last commit, and the jobs' ids.
 func insertJobs(ctx context.Context, cfg Config, phase, path string, count int, opts *gigq.SubmitOpts) (time.Duration, []gigq.JobID, error) {
@@ -90,7 +86,7 @@ func insertJobs(ctx context.Context, cfg Config, phase, path string, count int, 
 	prog := cfg.progress()
 	prog.Start(phase, count)
 	start := time.Now()
-	for range min(submitters, count) {
+	for range min(cfg.Submitters, count) {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(count); i = next.Add(1) - 1 {
 				id, err := noop.Submit(ctx, n, struct{}{}, opts)

@@ -24,6 +24,8 @@ const (
 	// MinDuration and MaxDuration bound steady's duration.
 	MinDuration = time.Second
 	MaxDuration = time.Hour
+	// DefaultSubmitters is Config.Submitters's default.
+	DefaultSubmitters = 64
 	// DefaultWorkers is Config.Workers's default for the gigq scenarios.
 	DefaultWorkers = 4
 )
@@ -58,6 +60,11 @@ type Config struct {
 	// Workers is how many workers the gigq scenarios' node runs (1 to
 	// MaxWorkers). Default DefaultWorkers; ceiling takes none.
 	Workers int `json:"workers,omitempty"`
+	// Submitters is how many goroutines burndown and depth submit their
+	// jobs from, one job per Submit (1 to MaxWorkers; default
+	// DefaultSubmitters): group commit writes up to that many per
+	// transaction.
+	Submitters int `json:"submitters,omitempty"`
 	// Sync is "normal" (default) or "full": gigq.Config.Sync, and PRAGMA
 	// synchronous for ceiling.
 	Sync string `json:"sync"`
@@ -70,8 +77,8 @@ type Config struct {
 // scenario is one benchmark: which sizes it takes, its default size, and
 // how it runs on a new file at path.
 type scenario struct {
-	jobs, steps, workers bool
-	size                 int // Jobs or Steps by default
+	jobs, steps, workers, submitters bool
+	size                             int // Jobs or Steps by default
 	// maxWidth is the largest Width it takes; 0: it takes none.
 	maxWidth int
 	// defaults are the other settings' defaults (Width, Layers, Queued,
@@ -81,11 +88,11 @@ type scenario struct {
 }
 
 var scenarios = map[string]scenario{
-	"burndown": {jobs: true, workers: true, size: 10_000, run: burndown},
+	"burndown": {jobs: true, workers: true, submitters: true, size: 10_000, run: burndown},
 	"chain":    {steps: true, workers: true, size: 1000, run: chain},
 	"fanout":   {workers: true, maxWidth: MaxSteps, defaults: Config{Width: 1000}, run: fanout},
 	"diamond":  {workers: true, maxWidth: MaxWidth, defaults: Config{Layers: 10, Width: 10}, run: diamond},
-	"depth":    {jobs: true, workers: true, size: 10_000, defaults: Config{Queued: 100_000}, run: depth},
+	"depth":    {jobs: true, workers: true, submitters: true, size: 10_000, defaults: Config{Queued: 100_000}, run: depth},
 	"steady":   {workers: true, defaults: Config{Rate: 500, Duration: 10 * time.Second}, run: steady},
 	"ceiling":  {jobs: true, size: 100_000, run: ceiling},
 }
@@ -127,6 +134,9 @@ func (c Config) withDefaults(s scenario) Config {
 	if s.workers && c.Workers == 0 {
 		c.Workers = DefaultWorkers
 	}
+	if s.submitters && c.Submitters == 0 {
+		c.Submitters = DefaultSubmitters
+	}
 	return c
 }
 
@@ -146,6 +156,9 @@ func Validate(name string, cfg Config) error {
 		return err
 	}
 	if err := checkSize("workers", name, s.workers, cfg.Workers, 1, MaxWorkers); err != nil {
+		return err
+	}
+	if err := checkSize("submitters", name, s.submitters, cfg.Submitters, 1, MaxWorkers); err != nil {
 		return err
 	}
 	if err := checkSize("width", name, s.maxWidth > 0, cfg.Width, 1, s.maxWidth); err != nil {

@@ -13,16 +13,19 @@ import (
 // rates above one a tick, several at once.
 const paceTick = time.Millisecond
 
+// steadySubmitters is how many goroutines steady submits from: enough
+// that submits keep up with the pacer while commits are grouped.
+const steadySubmitters = 64
+
 // steady opens a node with cfg.Workers workers and, for cfg.Duration,
 // submits no-op jobs to it at cfg.Rate a second: a pacer (a time.Ticker)
-// hands out the submits due so far, round(Rate × elapsed), to submitters
+// hands out the submits due so far, round(Rate × elapsed), to steadySubmitters
 // goroutines, each submitting one job per Submit. A job's latency is its
 // completed event's time (the completed_at its commit stamped) minus the
 // start of its Submit call. The time runs from the start of the submit
 // phase (the pacer's start) to the last completion; the submit phase
 // (InsertSeconds) to the last Submit's return, so InsertPerSec is the
-// submit rate achieved, below cfg.Rate when the submitters cannot keep
-// up.
+// submit rate achieved, below cfg.Rate when the submitters cannot keep up.
 func steady(ctx context.Context, cfg Config, path string) (*Report, error) {
 	n, events, _, err := openWorking(ctx, cfg, path)
 	if err != nil {
@@ -35,14 +38,14 @@ func steady(ctx context.Context, cfg Config, path string) (*Report, error) {
 	expect := min(int(float64(cfg.Rate)*cfg.Duration.Seconds()), 1<<20) // a size hint
 	submitted := make(map[gigq.JobID]time.Time, expect)
 	completed := make(map[gigq.JobID]time.Time, expect)
-	tokens := make(chan struct{}, submitters)
+	tokens := make(chan struct{}, steadySubmitters)
 	total := make(chan int, 1)
 	var insert time.Duration
 	start := time.Now()
 	done := newCompletions(start, expect, noProgress{}) // the bar shows the submits
 	go func() {
 		var wg sync.WaitGroup
-		for range submitters {
+		for range steadySubmitters {
 			wg.Go(func() {
 				for range tokens {
 					at := time.Now()

@@ -11,14 +11,14 @@ import (
 )
 
 // benchSizeFlags are the flags that size one scenario: "all" takes none.
-var benchSizeFlags = []string{"db", "jobs", "steps", "width", "layers", "queued", "rate", "duration"}
+var benchSizeFlags = []string{"db", "jobs", "submitters", "steps", "width", "layers", "queued", "rate", "duration"}
 
 func (a *app) benchCmd() *cobra.Command {
 	var (
-		jobs, steps, workers, width, layers, queued, rate int
-		duration                                          time.Duration
-		sync, plotPath                                    string
-		asJSON                                            bool
+		jobs, steps, workers, submitters, width, layers, queued, rate int
+		duration                                                      time.Duration
+		sync, plotPath                                                string
+		asJSON                                                        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench SCENARIO",
@@ -27,7 +27,8 @@ func (a *app) benchCmd() *cobra.Command {
 
 Scenarios:
   burndown  insert --jobs no-op jobs (default 10000) through a client-only
-            node, from 64 goroutines at once; then open a node with
+            node, from --submitters goroutines at once (default 64),
+            one job per Submit; then open a node with
             --workers workers and time it until every job is completed.
             jobs_per_sec is the work rate, insert_per_sec the insert rate.
   chain     run one workflow of --steps no-op steps (default 1000), each
@@ -145,6 +146,7 @@ scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
 				dst  *int
 				v    int
 			}{{"jobs", &cfg.Jobs, jobs}, {"steps", &cfg.Steps, steps}, {"workers", &cfg.Workers, workers},
+				{"submitters", &cfg.Submitters, submitters},
 				{"width", &cfg.Width, width}, {"layers", &cfg.Layers, layers}, {"queued", &cfg.Queued, queued},
 				{"rate", &cfg.Rate, rate}} {
 				if flags.Changed(f.flag) {
@@ -185,6 +187,7 @@ scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
 	f.IntVar(&rate, "rate", 0, "jobs a second steady submits (default 500)")
 	f.DurationVar(&duration, "duration", 0, "how long steady submits, e.g. 30s (default 10s)")
 	f.IntVar(&workers, "workers", bench.DefaultWorkers, "workers of the node: every scenario but ceiling")
+	f.IntVar(&submitters, "submitters", 0, "goroutines burndown and depth submit from, one job per Submit (default 64)")
 	f.StringVar(&sync, "sync", "normal", "commit durability: normal or full (gigq's Sync; ceiling's PRAGMA synchronous)")
 	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object (all: a JSON array of them)")
 	f.StringVar(&plotPath, "plot", "", "also draw throughput over time and the latency histogram to FILE.svg or FILE.png "+
