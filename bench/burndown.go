@@ -62,6 +62,7 @@ func burndown(ctx context.Context, cfg Config, path string) (*Report, error) {
 // events on the channel it returns, and returns when Open was called.
 func openWorking(ctx context.Context, cfg Config, path string) (*gigq.Node, <-chan *gigq.Event, time.Time, error) {
 	events := make(chan *gigq.Event, eventBuffer)
+	resetPeakRSS() // what was inserted is queued: the peak from here is the working node's
 	start := time.Now()
 	n, err := gigq.Open(ctx, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: cfg.Workers,
 		Sync: cfg.Sync, Events: events})

@@ -39,7 +39,10 @@ type Report struct {
 	// Queued is how many jobs depth left queued behind the ones it
 	// measured (omitted elsewhere).
 	Queued int `json:"queued,omitempty"`
-	// PeakRSSBytes is the process's peak resident set size so far.
+	// PeakRSSBytes is the peak resident set size of the measured run: on
+	// Linux from the start of the work phase (burndown, depth: the node
+	// that works the jobs, with every job queued; the others: the whole
+	// scenario), elsewhere the process's peak so far.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 	// DBBytes is the database file plus its -wal file at the end.
 	DBBytes int64   `json:"db_bytes"`

@@ -236,6 +236,7 @@ func Run(ctx context.Context, name string, cfg Config) (_ *Report, err error) {
 	if cfg.Progress != nil {
 		cfg.Progress = named{cfg.Progress, name}
 	}
+	resetPeakRSS()
 	r, err := s.run(ctx, cfg, path)
 	cfg.progress().Finish()
 	cfg.Progress = nil
