@@ -27,7 +27,11 @@ const (
 	// DefaultSubmitters is Config.Submitters's default.
 	DefaultSubmitters = 64
 	// DefaultWorkers is Config.Workers's default for the gigq scenarios.
-	DefaultWorkers = 4
+	// Jobs that do nothing spend their time in the round trip to the
+	// store: the more are in flight, the more each commit carries. On 2
+	// cores, burndown ran 50,000 jobs at a median 9,500 jobs/s with 4
+	// workers, 12,300 with 16, 16,500 with 32 and 13,700 with 64.
+	DefaultWorkers = 32
 )
 
 // Config is what a scenario runs with; its JSON form is the report's

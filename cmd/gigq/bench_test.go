@@ -28,9 +28,9 @@ func TestBenchBurndownJSON(t *testing.T) {
 	require.JSONEq(t, `"burndown"`, string(m["scenario"]))
 	require.JSONEq(t, `100`, string(m["jobs"]))
 	require.JSONEq(t, `100`, string(m["completed"]))
-	require.JSONEq(t, `4`, string(m["workers"]))
+	require.JSONEq(t, `32`, string(m["workers"]))
 	require.JSONEq(t, `"normal"`, string(m["sync"]))
-	require.JSONEq(t, `{"db":"","jobs":100,"workers":4,"submitters":64,"sync":"normal"}`, string(m["config"]))
+	require.JSONEq(t, `{"db":"","jobs":100,"workers":32,"submitters":64,"sync":"normal"}`, string(m["config"]))
 	var machine map[string]any
 	require.NoError(t, json.Unmarshal(m["machine"], &machine))
 	require.Len(t, machine, 4)
