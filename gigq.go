@@ -296,7 +296,7 @@ func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 	}
 	var lp persistence.ListParams
 	if p != nil {
-		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit}
+		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit, Before: p.Before}
 	}
 	if lp.Status != "" && !lp.Status.Valid() {
 		return nil, fmt.Errorf("gigq: unknown status %q: use one of %v", lp.Status, persistence.Statuses)

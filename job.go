@@ -192,6 +192,9 @@ type Stats = persistence.Stats
 type ListParams struct {
 	Status Status // empty: every state
 	Limit  int    // <= 0: 100
+	// Before pages: only jobs older than this one (ids are time-ordered),
+	// so the next page starts after the last id of the one before.
+	Before JobID
 }
 
 // SubmitOpts are a job's settings. A nil *SubmitOpts, and every zero

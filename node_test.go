@@ -707,6 +707,14 @@ func TestListAndStats(t *testing.T) {
 	require.Equal(t, ids[4], two[0].ID)
 	require.Equal(t, ids[3], two[1].ID)
 
+	next, err := n.List(ctx, &gigq.ListParams{Limit: 2, Before: two[1].ID})
+	require.NoError(t, err)
+	require.Equal(t, []gigq.JobID{ids[2], ids[1]}, []gigq.JobID{next[0].ID, next[1].ID}, "the next page follows the last id")
+	last, err := n.List(ctx, &gigq.ListParams{Status: gigq.StatusPending, Before: ids[2]})
+	require.NoError(t, err)
+	require.Len(t, last, 1, "paging within a state: ids[1] is cancelled")
+	require.Equal(t, ids[0], last[0].ID)
+
 	cancelled, err := n.List(ctx, &gigq.ListParams{Status: gigq.StatusCancelled})
 	require.NoError(t, err)
 	require.Len(t, cancelled, 1)

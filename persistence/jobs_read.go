@@ -150,13 +150,21 @@ func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
 	}
 	var out []Job
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		// An id above every UUID stands for "no cursor", so one statement
+		// serves both.
+		before := string(p.Before)
+		if before == "" {
+			before = "~"
+		}
 		var stmt *sqlite.Stmt
 		if p.Status == "" {
-			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs ORDER BY id DESC LIMIT $limit`)
+			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE id < $before ORDER BY id DESC LIMIT $limit`)
 		} else {
-			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE status = $status ORDER BY id DESC LIMIT $limit`)
+			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE status = $status AND id < $before
+				ORDER BY id DESC LIMIT $limit`)
 			stmt.SetText("$status", string(p.Status))
 		}
+		stmt.SetText("$before", before)
 		defer stmt.Reset()
 		stmt.SetInt64("$limit", int64(p.Limit))
 		for {

@@ -233,4 +233,5 @@ func (st *Stats) AddN(s Status, n int) {
 type ListParams struct {
 	Status Status // empty: every state
 	Limit  int    // <= 0: 100
+	Before JobID  // only jobs with a smaller id (the next page after it)
 }

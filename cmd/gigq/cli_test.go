@@ -268,6 +268,8 @@ func TestList(t *testing.T) {
 	require.Equal(t, []gigq.JobID{ids[3], ids[2], ids[0]}, idsOf(list("--status", "pending")))
 	require.Equal(t, []gigq.JobID{ids[3], ids[2]}, idsOf(list("--limit", "2")))
 	require.Equal(t, []gigq.JobID{ids[3]}, idsOf(list("--limit", "1", "--status", "pending")))
+	require.Equal(t, []gigq.JobID{ids[1], ids[0]}, idsOf(list("--limit", "2", "--before", string(ids[2]))), "the next page")
+	require.Equal(t, []gigq.JobID{ids[0]}, idsOf(list("--status", "pending", "--before", string(ids[2]))))
 	require.Empty(t, list("--status", "completed"))
 	require.Equal(t, "[]\n", gigqOK(t, db, "list", "--json", "--status", "failed"))
 

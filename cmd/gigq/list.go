@@ -12,15 +12,16 @@ import (
 
 func (a *app) listCmd() *cobra.Command {
 	var (
-		status string
-		limit  int
-		asJSON bool
+		status, before string
+		limit          int
+		asJSON         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List jobs, newest first",
 		Long: `List jobs, newest first, optionally only those in one state. With --json,
-print a JSON list of job objects (without their executions).`,
+print a JSON list of job objects (without their executions). --before ID
+shows the page after the job ID (the last one listed).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: runtimeE(func(cmd *cobra.Command, _ []string) (err error) {
 			st, err := parseStatus(status)
@@ -36,7 +37,7 @@ print a JSON list of job objects (without their executions).`,
 				return err
 			}
 			defer closeNode(ctx, n, &err)
-			jobs, err := n.List(ctx, &gigq.ListParams{Status: st, Limit: limit})
+			jobs, err := n.List(ctx, &gigq.ListParams{Status: st, Limit: limit, Before: gigq.JobID(before)})
 			if err != nil {
 				return err
 			}
@@ -64,6 +65,7 @@ print a JSON list of job objects (without their executions).`,
 	f := cmd.Flags()
 	f.StringVar(&status, "status", "", "only jobs in this state: "+statusNames())
 	f.IntVar(&limit, "limit", 100, "at most this many jobs")
+	f.StringVar(&before, "before", "", "list only jobs older than this job id (the next page after it)")
 	f.BoolVar(&asJSON, "json", false, "print a JSON list of jobs")
 	return cmd
 }
