@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/gigq-go/gigq"
@@ -80,7 +81,11 @@ func BenchmarkSubmitParallel(b *testing.B) {
 // completed. Run it once:
 //
 //	go test -run '^$' -bench Burndown -benchtime 1x .
-func BenchmarkBurndown100k(b *testing.B) {
+func BenchmarkBurndown100k(b *testing.B) { burndown(b, nil) }
+
+// burndown runs BenchmarkBurndown100k; the worker node also gets metrics
+// when reg is set.
+func burndown(b *testing.B, reg *prometheus.Registry) {
 	jobs, workers := burndownJobs(), benchWorkers()
 	var total time.Duration
 	for range b.N {
@@ -92,7 +97,11 @@ func BenchmarkBurndown100k(b *testing.B) {
 
 		b.StartTimer()
 		start := time.Now()
-		n := openBenchNode(b, gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: workers})
+		cfg := gigq.Config{Path: path, Registry: gigq.NewRegistry().MustAdd(noop), Workers: workers}
+		if reg != nil {
+			cfg.Metrics = reg
+		}
+		n := openBenchNode(b, cfg)
 		events, cancel := n.Subscribe(gigq.EventCompleted)
 		waitBurndown(b, n, events, jobs)
 		elapsed := time.Since(start)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -67,6 +68,14 @@ type Config struct {
 	// it. Close does not close it; once Close has returned nothing more is
 	// sent, and the channel may be closed by its owner.
 	Events chan<- *Event
+	// Metrics, when set, receives the node's Prometheus metrics (gigq_*,
+	// listed in metrics.go): Open registers them, Close unregisters them.
+	// A registry holds one node's metrics: Open fails if it already holds
+	// another's (use a registry per node, or wrap each node's with
+	// prometheus.WrapRegistererWith and a distinguishing label). Serve it
+	// with promhttp.HandlerFor.
+	// Default: nil, no metrics (and nothing measured on the hot paths).
+	Metrics prometheus.Registerer
 	// Logger receives structured logs. Default: none.
 	Logger *zerolog.Logger
 }

@@ -23,6 +23,19 @@ var ErrClosed = errors.New("gigq: node closed")
 // running.
 var ErrNotFinished = errors.New("gigq: job has not finished")
 
+// ErrInvalidJob matches the error of a Submit refused for its input (a task
+// name that is not valid, options out of range, params that are not a JSON
+// object or are over Config.MaxParamsBytes): nothing was written, and the
+// error says what to change. (A workflow's bad steps match
+// ErrInvalidWorkflow.)
+var ErrInvalidJob = errors.New("gigq: invalid job")
+
+// invalidJob marks err as refused input (ErrInvalidJob) and keeps its text.
+type invalidJob struct{ err error }
+
+func (e *invalidJob) Error() string   { return e.err.Error() }
+func (e *invalidJob) Unwrap() []error { return []error{e.err, ErrInvalidJob} }
+
 // ErrInvalidTransition matches every *TransitionError with errors.Is: the
 // job is not in a state that allows the change.
 var ErrInvalidTransition = persistence.ErrInvalidTransition

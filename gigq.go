@@ -35,6 +35,7 @@ type Node struct {
 	closed     atomic.Bool
 	closeOnce  sync.Once
 	closeErr   error
+	metrics    *metrics // nil without Config.Metrics
 }
 
 // Open opens (creating if needed) the database in cfg.Path, applies the
@@ -52,18 +53,30 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger != nil {
 		log = *cfg.Logger
 	}
-	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync), BusyTimeout: cfg.BusyTimeout})
-	if err != nil {
-		return nil, fmt.Errorf("gigq: %w", err)
-	}
-	base, cancel := context.WithCancel(context.Background())
-	n := &Node{cfg: cfg, log: log, store: store, hub: newHub(), baseCancel: cancel, done: make(chan struct{})}
-	if cfg.Events != nil {
-		n.hub.attach(cfg.Events)
-	}
 	workers := cfg.Workers
 	if cfg.ClientOnly {
 		workers = 0
+	}
+	// Metrics are registered first, so that a registry that is already
+	// taken fails Open before it opens anything.
+	var m *metrics
+	var observer actors.Observer
+	if cfg.Metrics != nil {
+		m = newMetrics(workers)
+		if err := m.register(cfg.Metrics); err != nil {
+			return nil, err
+		}
+		observer = m
+	}
+	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync), BusyTimeout: cfg.BusyTimeout})
+	if err != nil {
+		unregisterMetrics(cfg.Metrics, m)
+		return nil, fmt.Errorf("gigq: %w", err)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	n := &Node{cfg: cfg, log: log, store: store, hub: newHub(), baseCancel: cancel, done: make(chan struct{}), metrics: m}
+	if cfg.Events != nil {
+		n.hub.attach(cfg.Events)
 	}
 	n.sys, err = actors.Start(actors.Deps{
 		Store:             store,
@@ -80,13 +93,18 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		MaxJobs:           cfg.MaxJobs,
 		OnDone:            func() { n.doneOnce.Do(func() { close(n.done) }) },
 		Publish:           n.hub.publish,
+		Observer:          observer,
 		BaseContext:       base,
 		Logger:            log,
 	})
 	if err != nil {
 		cancel()
 		_ = store.Close()
+		unregisterMetrics(cfg.Metrics, m)
 		return nil, fmt.Errorf("gigq: %w", err)
+	}
+	if m != nil {
+		m.node.Store(n)
 	}
 	log.Info().Str("db", cfg.Path).Int("workers", workers).Strs("tasks", cfg.Registry.Names()).
 		Str("worker_id", cfg.WorkerID).Msg("node started")
@@ -128,6 +146,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 		errs = append(errs, stopErr)
 	}
 	n.hub.close()
+	unregisterMetrics(n.cfg.Metrics, n.metrics)
 	if errors.Is(stopErr, actors.ErrStillRunning) {
 		// The store actor may still use the write connection: leave the
 		// database open rather than close it under a transaction. (The
@@ -173,11 +192,11 @@ func (n *Node) Submit(ctx context.Context, function string, params any, opts *Su
 	}
 	job, err := newJob(function, params, opts)
 	if err != nil {
-		return "", err
+		return "", &invalidJob{err}
 	}
 	if limit := n.cfg.MaxParamsBytes; limit > 0 && len(job.Params) > limit {
-		return "", fmt.Errorf("gigq: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes): store large data elsewhere and pass a reference",
-			len(job.Params), limit)
+		return "", &invalidJob{fmt.Errorf("gigq: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes): store large data elsewhere and pass a reference",
+			len(job.Params), limit)}
 	}
 	if err := n.sys.Submit(ctx, []persistence.NewJob{job}); err != nil {
 		return "", fmt.Errorf("gigq: submit %s: %w", function, err)

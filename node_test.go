@@ -902,7 +902,8 @@ func TestConfigEvents(t *testing.T) {
 }
 
 // TestParamsSizeLimit: params over Config.MaxParamsBytes are refused at
-// submit with the limit named, and nothing is written.
+// submit with the limit named, and nothing is written; that and the other
+// refused inputs match ErrInvalidJob.
 func TestParamsSizeLimit(t *testing.T) {
 	t.Parallel()
 	n := openNode(t, gigq.Config{Path: dbPath(t), ClientOnly: true, MaxParamsBytes: 64})
@@ -910,8 +911,18 @@ func TestParamsSizeLimit(t *testing.T) {
 	ctx := context.Background()
 	_, err := n.Submit(ctx, "noop", map[string]string{"blob": strings.Repeat("x", 100)}, nil)
 	require.ErrorContains(t, err, "over the limit of 64 bytes")
+	require.ErrorIs(t, err, gigq.ErrInvalidJob)
 	_, err = n.Submit(ctx, "noop", map[string]string{"small": "ok"}, nil)
 	require.NoError(t, err)
+	for _, bad := range []func() error{
+		func() error { _, err := n.Submit(ctx, "", nil, nil); return err },
+		func() error { _, err := n.Submit(ctx, "noop", []int{1}, nil); return err },
+		func() error { _, err := n.Submit(ctx, "noop", nil, &gigq.SubmitOpts{MaxAttempts: -1}); return err },
+	} {
+		err := bad()
+		require.ErrorIs(t, err, gigq.ErrInvalidJob, "refused input: %v", err)
+		require.NotContains(t, err.Error(), "invalid job", "the error keeps its own text")
+	}
 	st, err := n.Stats(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Total)

@@ -43,6 +43,7 @@
 // | Worker     | worker.go     | runs handlers off the mailbox; panics and deadlines      |
 // | Workflow   | workflow.go   | one workflow's counts of parents; releases its children  |
 // | Interfaces | interfaces.go | the narrow store interfaces the actors use; Handler      |
+// | Observer   | observer.go   | the metrics hook: store after COMMIT, workers busy/idle  |
 //
 // Rules: an actor's state lives in its fields and is touched only inside
 // Receive; Receive never blocks (no Future.Result, no user code; only the

@@ -200,6 +200,10 @@ type effects struct {
 	wfEvents  []*messages.JobEvent // workflows' status changes
 	wfStatus  map[persistence.WorkflowID]persistence.WorkflowStatus
 	told      map[workflowJob]bool // completions told to other workflows' actors
+	// observed: the node has an Observer; attempts are the ends of this
+	// node's attempts, for it.
+	observed bool
+	attempts []endedAttempt
 }
 
 // flush applies the batch in one transaction, commits, then answers.
@@ -216,6 +220,7 @@ func (s *store) flush(ctx actor.Context) {
 	}
 	batch := s.batch
 	s.batch = nil
+	began := time.Now()
 	replies, fx, err := s.applyBatch(batch, false, nil)
 	var busy *beginBusyError
 	if errors.As(err, &busy) {
@@ -295,6 +300,7 @@ func (s *store) flush(ctx actor.Context) {
 		s.stats.Commits++
 		s.stats.Commands += int64(len(batch))
 		s.stats.MaxBatch = max(s.stats.MaxBatch, int64(len(batch)))
+		s.observe(len(batch), time.Since(began), fx)
 	}
 	for i, c := range batch {
 		if replies[i] != nil && c.sender != nil {
@@ -313,7 +319,7 @@ func (s *store) flush(ctx actor.Context) {
 // returns that error, with s.aborted set and s.abortedAt at the command.
 func (s *store) applyBatch(batch []pendingCmd, safe bool, skip map[int]any) ([]any, *effects, error) {
 	replies := make([]any, len(batch))
-	fx := &effects{}
+	fx := &effects{observed: observed(s.deps.Observer)}
 	s.safe, s.hardErr, s.aborted, s.abortedAt = safe, false, nil, -1
 	s.fullHit, s.wrote, s.fullKeep, s.fullClaims = false, false, nil, nil
 	if err := s.deps.Store.Begin(); err != nil {
@@ -428,6 +434,9 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		}
 		s.wrote = true
 		fx.ended(m.Finish, out, m.Elapsed, now)
+		if fx.observed {
+			fx.attempts = append(fx.attempts, endedAttempt{m.Function, attemptEnd(m.Finish.Outcome, out.Status), m.Elapsed})
+		}
 		return nil
 	case *registerNode:
 		s.applyNode(fx, now, true)

@@ -55,6 +55,9 @@ type Deps struct {
 	// Publish receives the job events of each committed batch, on the
 	// store actor's goroutine; it must not block.
 	Publish func([]*messages.JobEvent)
+	// Observer hears what the actors did, for metrics. Default: none (a
+	// no-op).
+	Observer Observer
 	// BaseContext is the parent of every handler's context; cancelling it
 	// asks running handlers to stop.
 	BaseContext context.Context
@@ -97,6 +100,9 @@ func Start(d Deps) (*System, error) {
 	}
 	if d.ProcessAlive == nil {
 		d.ProcessAlive = processAlive
+	}
+	if d.Observer == nil {
+		d.Observer = nopObserver{}
 	}
 	d.startedAt = d.Now()
 	pa := d.Logger.With().Str("component", "protoactor").Logger().Level(max(zerolog.WarnLevel, d.Logger.GetLevel()))

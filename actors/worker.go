@@ -95,6 +95,7 @@ func (w *worker) Receive(ctx actor.Context) {
 	case *actor.Stopping, *actor.Restarting:
 		if w.current != nil {
 			w.current.stop()
+			w.end()
 		}
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 	default:
@@ -117,6 +118,7 @@ func (w *worker) handleRunAttempt(ctx actor.Context, msg *messages.RunAttempt) {
 	}
 	a := &attempt{job: job, cancel: cancel, started: time.Now()}
 	w.current = a
+	w.deps.Observer.WorkerBusy(1)
 	if job.Timeout > 0 {
 		a.timer = time.AfterFunc(job.Timeout, func() { root.Send(self, &attemptDeadline{exec: job.ExecutionID}) })
 	}
@@ -150,7 +152,7 @@ func (w *worker) handleAttemptDone(ctx actor.Context, msg *attemptDone) {
 		return
 	}
 	a.stop()
-	w.current = nil
+	w.end()
 	f := persistence.Finish{JobID: a.job.ID, ExecutionID: a.job.ExecutionID, Claimed: a.job}
 	switch {
 	case msg.panicked != "":
@@ -182,7 +184,7 @@ func (w *worker) handleDeadline(ctx actor.Context, msg *attemptDeadline) {
 		return // the attempt ended before its deadline
 	}
 	a.cancel()
-	w.current = nil
+	w.end()
 	ctx.Send(w.deps.store, &messages.FinishAttempt{
 		Finish:   persistence.Finish{JobID: a.job.ID, ExecutionID: a.job.ExecutionID, Outcome: persistence.OutcomeTimeout, Error: timeoutText(a.job.Timeout)},
 		Function: a.job.Function, Elapsed: time.Since(a.started),
@@ -191,6 +193,12 @@ func (w *worker) handleDeadline(ctx actor.Context, msg *attemptDeadline) {
 	w.log.Warn().Str("job_id", string(a.job.ID)).Str("task", a.job.Function).Dur("elapsed", time.Since(a.started)).
 		Msg("attempt timed out; abandoning its handler and restarting worker")
 	panic(&restartWorker{reason: "attempt timed out"})
+}
+
+// end forgets the current attempt: the worker is no longer busy.
+func (w *worker) end() {
+	w.current = nil
+	w.deps.Observer.WorkerBusy(-1)
 }
 
 func timeoutText(d time.Duration) string {

@@ -387,6 +387,27 @@ func (s *Store) UnfinishedWorkflows(ctx context.Context) ([]WorkflowID, error) {
 	return out, nil
 }
 
+// WorkflowCounts counts the workflows in each status (a status with none
+// is absent), through the read pool. It scans the workflows table.
+func (s *Store) WorkflowCounts(ctx context.Context) (map[WorkflowStatus]int, error) {
+	out := map[WorkflowStatus]int{}
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT status, count(*) FROM workflows GROUP BY status`)
+		defer stmt.Reset()
+		for {
+			ok, err := stmt.Step()
+			if err != nil || !ok {
+				return err
+			}
+			out[WorkflowStatus(stmt.ColumnText(0))] = stmt.ColumnInt(1)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count workflows: %w", err)
+	}
+	return out, nil
+}
+
 // ParentResults reads the parents of a job in dependency order, with
 // their results (nil for a parent that has none), through the read pool.
 func (s *Store) ParentResults(ctx context.Context, id JobID) ([]ParentResult, error) {
