@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/handlers"
 )
 
 // builtinRegistry holds the handlers built into the gigq binary, which
-// worker and demo run.
+// worker, node and demo run: echo, sleep, fail and http (package handlers;
+// exec is added only with --allow-exec, see registryFor).
 func builtinRegistry() *gigq.Registry {
 	return gigq.NewRegistry().MustAdd(
 		gigq.NewTask("echo", echoHandler),
 		gigq.NewTask("sleep", sleepHandler),
 		gigq.NewTask("fail", failHandler),
+		handlers.HTTP(handlers.HTTPOptions{}),
 	)
 }
 

@@ -133,7 +133,7 @@ New here? Run "gigq demo".`,
 	pf.StringVar(&a.logFormat, "log-format", "", "log format on stderr: console or json (default console when stderr is a terminal, else json)")
 	root.AddCommand(
 		a.submitCmd(), a.statusCmd(), a.listCmd(), a.statsCmd(), a.cancelCmd(), a.requeueCmd(),
-		a.clearCmd(), a.workerCmd(), a.workflowCmd(), a.demoCmd(), a.benchCmd(),
+		a.clearCmd(), a.workerCmd(), a.nodeCmd(), a.workflowCmd(), a.demoCmd(), a.benchCmd(), a.mcpCmd(),
 	)
 	return root
 }

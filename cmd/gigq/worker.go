@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
@@ -11,11 +9,8 @@ import (
 
 func (a *app) workerCmd() *cobra.Command {
 	var (
-		concurrency int
-		workerID    string
-		once        bool
-		grace       time.Duration
-		lease       time.Duration
+		wf   workerFlags
+		once bool
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -30,58 +25,28 @@ terminal) start within a fraction of a second.
 With --once, run at most one job and exit (0 also when none was ready).`,
 		Annotations: map[string]string{annotDefaultLevel: "info"},
 		Args:        exactArgs(0, "no arguments"),
-		RunE: runtimeE(func(cmd *cobra.Command, _ []string) (err error) {
-			if concurrency < 1 {
-				return usageErrorf("invalid --concurrency %d: must be at least 1", concurrency)
+		RunE: runtimeE(func(cmd *cobra.Command, _ []string) error {
+			if err := wf.validate(); err != nil {
+				return err
 			}
-			if lease <= 2*time.Second {
-				return usageErrorf("invalid --lease %s: must be longer than the 2s heartbeat", lease)
-			}
-			if grace <= 0 {
-				return usageErrorf("invalid --shutdown-grace %s: must be positive", grace)
-			}
-			cfg := gigq.Config{Path: a.db, Registry: builtinRegistry(), Workers: concurrency, WorkerID: workerID,
-				ShutdownTimeout: grace, Lease: lease, Logger: &a.log}
+			cfg := wf.config(a)
 			if once {
 				cfg.MaxJobs = 1
 			}
-			// Events from the start: the node claims its first jobs during
-			// Open, before a Subscribe could be made.
-			events := make(chan *gigq.Event, 4096)
-			cfg.Events = events
-			logged := make(chan struct{})
-			go func() {
-				defer close(logged)
-				for e := range events {
-					logEvent(a.log, e)
-				}
-			}()
-			defer func() {
-				close(events) // after Close: nothing more is sent
-				<-logged
-			}()
 			ctx := cmd.Context()
-			n, err := gigq.Open(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeNode(ctx, n, &err)
-			select {
-			case <-n.Done(): // only with --once
-			case <-ctx.Done():
-				a.log.Info().Msg("shutting down: letting running jobs finish (signal again to force)")
-			}
-			return nil
+			return a.runNode(ctx, cfg, func(n *gigq.Node) error {
+				select {
+				case <-n.Done(): // only with --once
+				case <-ctx.Done():
+					a.log.Info().Msg("shutting down: letting running jobs finish (signal again to force)")
+				}
+				return nil
+			})
 		}),
 	}
 	f := cmd.Flags()
-	f.IntVar(&concurrency, "concurrency", 1, "number of jobs run at once")
-	f.StringVar(&workerID, "worker-id", "", "worker id written on the jobs it runs (default <hostname>-<pid>)")
+	wf.register(f)
 	f.BoolVar(&once, "once", false, "run at most one job, then exit")
-	f.DurationVar(&lease, "lease", 15*time.Second,
-		"how long another node may go without a heartbeat before its running jobs are reclaimed")
-	f.DurationVar(&grace, "shutdown-grace", 30*time.Second,
-		"on SIGINT/SIGTERM, how long running jobs may finish before they are cancelled and returned to pending")
 	return cmd
 }
 

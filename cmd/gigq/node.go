@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/handlers"
+	"github.com/gigq-go/gigq/web"
+)
+
+// envToken names the environment variable read when --token is not given.
+const envToken = "GIGQ_TOKEN"
+
+// defaultHTTPAddr is gigq node's --http default: loopback only.
+const defaultHTTPAddr = "127.0.0.1:7777"
+
+// httpShutdownTimeout bounds how long in-flight requests may finish on
+// shutdown, before the node closes.
+const httpShutdownTimeout = 10 * time.Second
+
+func (a *app) nodeCmd() *cobra.Command {
+	var (
+		wf    workerFlags
+		addr  string
+		token string
+	)
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run workers and the HTTP API in one process",
+		Long: `Run a node: workers with the built-in handlers (as gigq worker does), and an
+HTTP server with the JSON API under /api/, the event stream
+(/api/events), Prometheus metrics (/metrics) and /healthz, until SIGINT
+or SIGTERM. Shutdown stops the HTTP server, then the workers as gigq
+worker does (--shutdown-grace).
+
+The server listens on loopback by default. With --token (or GIGQ_TOKEN)
+every /api/ request must send "Authorization: Bearer <token>"; binding a
+non-loopback address without a token is refused.`,
+		Example: `  gigq node
+  gigq node --http 0.0.0.0:7777 --token "$(openssl rand -hex 16)" --concurrency 4
+  curl -s localhost:7777/api/stats`,
+		Annotations: map[string]string{annotDefaultLevel: "info"},
+		Args:        exactArgs(0, "no arguments"),
+		RunE: runtimeE(func(cmd *cobra.Command, _ []string) error {
+			if err := wf.validate(); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("token") {
+				token = a.getenv(envToken)
+			}
+			if err := checkBind(addr, token); err != nil {
+				return err
+			}
+			cfg := wf.config(a)
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			cfg.Metrics = reg
+			ctx := cmd.Context()
+			ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+			if err != nil {
+				return usageErrorf("cannot listen on --http %s: %v", addr, err)
+			}
+			defer func() { _ = ln.Close() }() // Shutdown closed it already, unless Open failed
+			return a.runNode(ctx, cfg, func(n *gigq.Node) error {
+				return a.serveHTTP(ctx, ln, n, web.Options{Token: token, Gatherer: reg, Logger: &a.log})
+			})
+		}),
+	}
+	f := cmd.Flags()
+	wf.register(f)
+	f.StringVar(&addr, "http", defaultHTTPAddr, "address the HTTP server listens on (host:port)")
+	f.StringVar(&token, "token", "", "bearer token required on every /api/ request (env "+envToken+" when --token is not given)")
+	return cmd
+}
+
+// serveHTTP serves the node's web handler on ln until ctx ends, then shuts
+// the server down: new connections are refused, event streams end, and
+// in-flight requests get httpShutdownTimeout to finish.
+func (a *app) serveHTTP(ctx context.Context, ln net.Listener, n *gigq.Node, opts web.Options) error {
+	done := make(chan struct{})
+	opts.Done = done
+	srv := &http.Server{Handler: web.New(n, opts), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(func() { close(done) })
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info().Str("addr", ln.Addr().String()).Bool("token", opts.Token != "").
+		Msg("listening on http://" + ln.Addr().String())
+	select {
+	case err := <-served:
+		return err // Serve failed: it never returns nil before Shutdown
+	case <-ctx.Done():
+	}
+	a.log.Info().Msg("shutting down: stopping the HTTP server, then letting running jobs finish (signal again to force)")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// checkBind refuses a non-loopback address without a token: anyone who
+// can reach it could submit, cancel and delete jobs.
+func checkBind(addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErrorf("invalid --http %q: want host:port, e.g. %s", addr, defaultHTTPAddr)
+	}
+	if token != "" || isLoopback(host) {
+		return nil
+	}
+	return usageErrorf("refusing to serve the HTTP API on non-loopback address %s without a token: "+
+		"anyone who can reach it could submit, cancel and delete jobs; set --token (or %s), or listen on loopback (e.g. --http %s)",
+		addr, envToken, defaultHTTPAddr)
+}
+
+// isLoopback reports whether host names only the loopback interface. An
+// empty host (all interfaces) or another name is not.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// registryFor returns the handlers a worker or node runs: the built-in
+// ones, plus, with --allow-exec, exec, which runs any command the job
+// names: only a node whose operator asked for it may run one.
+func registryFor(allowExec bool) *gigq.Registry {
+	reg := builtinRegistry()
+	if allowExec {
+		reg.MustAdd(handlers.Exec(handlers.ExecOptions{}))
+	}
+	return reg
+}
+
+// workerFlags are the flags of a process that runs jobs (worker, node).
+type workerFlags struct {
+	concurrency int
+	workerID    string
+	grace       time.Duration
+	lease       time.Duration
+	allowExec   bool
+}
+
+func (wf *workerFlags) register(f *pflag.FlagSet) {
+	f.IntVar(&wf.concurrency, "concurrency", 1, "number of jobs run at once")
+	f.StringVar(&wf.workerID, "worker-id", "", "worker id written on the jobs it runs (default <hostname>-<pid>)")
+	f.DurationVar(&wf.lease, "lease", 15*time.Second,
+		"how long another node may go without a heartbeat before its running jobs are reclaimed")
+	f.DurationVar(&wf.grace, "shutdown-grace", 30*time.Second,
+		"on SIGINT/SIGTERM, how long running jobs may finish before they are cancelled and returned to pending")
+	f.BoolVar(&wf.allowExec, "allow-exec", false,
+		"also run the exec handler: jobs that run any command line they name, as this process's user")
+}
+
+func (wf *workerFlags) validate() error {
+	if wf.concurrency < 1 {
+		return usageErrorf("invalid --concurrency %d: must be at least 1", wf.concurrency)
+	}
+	if wf.lease <= 2*time.Second {
+		return usageErrorf("invalid --lease %s: must be longer than the 2s heartbeat", wf.lease)
+	}
+	if wf.grace <= 0 {
+		return usageErrorf("invalid --shutdown-grace %s: must be positive", wf.grace)
+	}
+	return nil
+}
+
+// config is the node config the flags give, with the built-in handlers
+// (and exec with --allow-exec).
+func (wf *workerFlags) config(a *app) gigq.Config {
+	return gigq.Config{Path: a.db, Registry: registryFor(wf.allowExec), Workers: wf.concurrency, WorkerID: wf.workerID,
+		ShutdownTimeout: wf.grace, Lease: wf.lease, Logger: &a.log}
+}
+
+// runNode opens a node that runs jobs, logs its events, calls fn with it,
+// and closes it after.
+func (a *app) runNode(ctx context.Context, cfg gigq.Config, fn func(n *gigq.Node) error) (err error) {
+	// Events from the start: the node claims its first jobs during Open,
+	// before a Subscribe could be made.
+	events := make(chan *gigq.Event, 4096)
+	cfg.Events = events
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		for e := range events {
+			logEvent(a.log, e)
+		}
+	}()
+	defer func() {
+		close(events) // after Close: nothing more is sent
+		<-logged
+	}()
+	n, err := gigq.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeNode(ctx, n, &err)
+	return fn(n)
+}

@@ -1,0 +1,19 @@
+package mcpserver_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaves a goroutine behind: every
+// node and MCP session it opens must be closed.
+//
+// One protoactor goroutine is allowed: the dead-letter log throttle starts
+// a timer goroutine on a message to a stopped actor and ends it by itself
+// after DeadLetterThrottleInterval (1 s), even after the system is shut
+// down.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
+}

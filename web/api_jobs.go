@@ -1,0 +1,258 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gigq-go/gigq"
+)
+
+// Limits of GET /api/jobs.
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+// submitRequest is the body of POST /api/jobs: the task, its params and
+// the job's options, named as in a workflow file (timeout and retry_delay
+// in seconds). An absent option means gigq's default.
+type submitRequest struct {
+	Function    string          `json:"function"`
+	Params      json.RawMessage `json:"params"`
+	Name        string          `json:"name"`
+	Priority    int             `json:"priority"`
+	MaxAttempts *int            `json:"max_attempts"`
+	Timeout     *float64        `json:"timeout"`
+	RetryDelay  *float64        `json:"retry_delay"`
+	Description string          `json:"description"`
+	DependsOn   []gigq.JobID    `json:"depends_on"`
+}
+
+// submitJob: POST /api/jobs → 201 {"id": "..."}.
+func (s *server) submitJob(w http.ResponseWriter, r *http.Request) {
+	var req submitRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	params, opts, err := req.validate()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := s.node.Submit(r.Context(), req.Function, params, opts)
+	if err != nil {
+		s.fail(w, r, submitError(err))
+		return
+	}
+	w.Header().Set("Location", "/api/jobs/"+string(id))
+	s.reply(w, http.StatusCreated, map[string]gigq.JobID{"id": id})
+}
+
+// validate checks the request's fields and returns the params and options
+// to submit.
+func (req *submitRequest) validate() (any, *gigq.SubmitOpts, error) {
+	if req.Function == "" {
+		return nil, nil, errorf(http.StatusBadRequest, "function", `"function" is required: name the task to run, e.g. "echo"`)
+	}
+	var params any // nil: {}
+	if p := bytes.TrimSpace(req.Params); len(p) > 0 && string(p) != "null" {
+		if p[0] != '{' {
+			return nil, nil, badField("params", "must be a JSON object, got %.40s", p)
+		}
+		params = json.RawMessage(p)
+	}
+	opts := &gigq.SubmitOpts{Name: req.Name, Priority: req.Priority, Description: req.Description, DependsOn: req.DependsOn}
+	if req.MaxAttempts != nil {
+		if *req.MaxAttempts < 1 {
+			return nil, nil, badField("max_attempts", "must be at least 1 (got %d)", *req.MaxAttempts)
+		}
+		opts.MaxAttempts = *req.MaxAttempts
+	}
+	var err error
+	if opts.Timeout, err = seconds("timeout", req.Timeout, false); err != nil {
+		return nil, nil, err
+	}
+	if opts.RetryDelay, err = seconds("retry_delay", req.RetryDelay, true); err != nil {
+		return nil, nil, err
+	}
+	for i, id := range req.DependsOn {
+		if id == "" {
+			return nil, nil, badField("depends_on", "entry %d is empty: give job ids", i)
+		}
+	}
+	return params, opts, nil
+}
+
+// seconds converts an optional number of seconds; nil gives 0 (the
+// default).
+func seconds(field string, v *float64, allowZero bool) (time.Duration, error) {
+	if v == nil {
+		return 0, nil
+	}
+	sec := *v
+	if math.IsNaN(sec) || sec < 0 || (sec == 0 && !allowZero) || sec > 1e9 {
+		want := "a positive number of seconds"
+		if allowZero {
+			want = "zero or a positive number of seconds"
+		}
+		return 0, badField(field, "must be %s (got %v)", want, sec)
+	}
+	return time.Duration(sec * float64(time.Second)), nil
+}
+
+// submitError classifies an error of Node.Submit: refused input is 400,
+// an unknown dependency naming depends_on.
+func submitError(err error) error {
+	if errors.Is(err, gigq.ErrUnknownDependency) {
+		return badField("depends_on", "%s", strings.TrimPrefix(err.Error(), "gigq: "))
+	}
+	if errors.Is(err, gigq.ErrInvalidJob) {
+		return errorf(http.StatusBadRequest, "", "%s", err.Error())
+	}
+	return err
+}
+
+// jobList is the answer of GET /api/jobs.
+type jobList struct {
+	Jobs []*gigq.Job `json:"jobs"`
+	// NextCursor is the cursor of the next page, nil on the last one.
+	NextCursor *gigq.JobID `json:"next_cursor"`
+}
+
+// listJobs: GET /api/jobs?status=&limit=&cursor= → {"jobs": [...],
+// "next_cursor": ...}, newest first. cursor is the next_cursor of the page
+// before.
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
+	p, err := listParams(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	limit := p.Limit
+	p.Limit++ // one more tells whether a next page exists
+	jobs, err := s.node.List(r.Context(), &p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := jobList{Jobs: jobs}
+	if len(jobs) > limit {
+		out.Jobs = jobs[:limit]
+		out.NextCursor = &jobs[limit-1].ID
+	}
+	if out.Jobs == nil {
+		out.Jobs = []*gigq.Job{}
+	}
+	s.reply(w, http.StatusOK, out)
+}
+
+// listParams reads the query of GET /api/jobs.
+func listParams(r *http.Request) (gigq.ListParams, error) {
+	q := r.URL.Query()
+	p := gigq.ListParams{Limit: defaultListLimit}
+	if v := q.Get("status"); v != "" {
+		p.Status = gigq.Status(v)
+		if !slices.Contains(gigq.Statuses(), p.Status) {
+			return p, badField("status", "unknown status %q: use one of %v", v, gigq.Statuses())
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return p, badField("limit", "must be a whole number from 1 to %d (got %q)", maxListLimit, v)
+		}
+		p.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		if _, err := uuid.Parse(v); err != nil {
+			return p, badField("cursor", "must be the next_cursor of a previous page (got %q)", v)
+		}
+		p.Before = gigq.JobID(v)
+	}
+	return p, nil
+}
+
+// getJob: GET /api/jobs/{id} → the job with its executions.
+func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
+	s.replyJob(w, r, http.StatusOK)
+}
+
+// cancelJob: POST /api/jobs/{id}/cancel → the job, now cancelled; 409
+// unless it was pending.
+func (s *server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	s.changeJob(w, r, s.node.Cancel)
+}
+
+// requeueJob: POST /api/jobs/{id}/requeue → the job, pending again; 409
+// unless it was failed, timeout or cancelled.
+func (s *server) requeueJob(w http.ResponseWriter, r *http.Request) {
+	s.changeJob(w, r, s.node.Requeue)
+}
+
+func (s *server) changeJob(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, id gigq.JobID) error) {
+	if err := change(r.Context(), gigq.JobID(pathID(r))); err != nil {
+		s.fail(w, r, jobError(pathID(r), err))
+		return
+	}
+	s.replyJob(w, r, http.StatusOK)
+}
+
+// replyJob answers the job of the path, with its executions.
+func (s *server) replyJob(w http.ResponseWriter, r *http.Request, status int) {
+	job, err := s.node.Status(r.Context(), gigq.JobID(pathID(r)))
+	if err != nil {
+		s.fail(w, r, jobError(pathID(r), err))
+		return
+	}
+	s.reply(w, status, job)
+}
+
+// jobError says which job does not exist.
+func jobError(id string, err error) error {
+	if errors.Is(err, gigq.ErrNotFound) {
+		return notFound("job", id)
+	}
+	return err
+}
+
+// clear: POST /api/clear?before=RFC3339 → {"cleared": n}: deletes the
+// completed and cancelled jobs that finished before the time (every one
+// without it).
+func (s *server) clear(w http.ResponseWriter, r *http.Request) {
+	var before time.Time
+	if v := r.URL.Query().Get("before"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			s.fail(w, r, badField("before", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z (got %q)", v))
+			return
+		}
+		before = t
+	}
+	n, err := s.node.ClearCompleted(r.Context(), before)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, http.StatusOK, map[string]int{"cleared": n})
+}
+
+// stats: GET /api/stats → the counts by state, as gigq stats --json.
+func (s *server) stats(w http.ResponseWriter, r *http.Request) {
+	st, err := s.node.Stats(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, http.StatusOK, st)
+}
