@@ -1,9 +1,12 @@
 package persistence
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"zombiezen.com/go/sqlite"
 )
 
 // Node is a row of the nodes table: a process that runs jobs.
@@ -149,6 +152,32 @@ func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
 	}
 	if err := s.RemoveNode(id); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// Nodes reads the nodes table: the processes that run jobs on the file, as
+// they registered (with their handlers) and last beat.
+func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
+	var out []Node
+	err := s.read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT id, host, pid, started_at, last_seen, handlers FROM nodes ORDER BY id`)
+		defer stmt.Reset()
+		for {
+			ok, err := stmt.Step()
+			if err != nil || !ok {
+				return err
+			}
+			n := Node{ID: stmt.ColumnText(0), Host: stmt.ColumnText(1), PID: stmt.ColumnInt(2),
+				StartedAt: parseTime(stmt.ColumnText(3)), LastSeen: parseTime(stmt.ColumnText(4))}
+			if err := json.Unmarshal([]byte(stmt.ColumnText(5)), &n.Handlers); err != nil {
+				return fmt.Errorf("node %s: handlers: %w", n.ID, err)
+			}
+			out = append(out, n)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read nodes: %w", err)
 	}
 	return out, nil
 }

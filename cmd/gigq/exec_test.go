@@ -26,6 +26,9 @@ func TestAllowExec(t *testing.T) {
 	echo := binSubmit(t, bin, db, "echo")
 	waitStats(t, bin, db, testTimeout, "the echo job", func(st gigq.Stats) bool { return st.Completed == 1 })
 	require.Equal(t, gigq.StatusPending, binStatus(t, bin, db, id).Status, "a worker without --allow-exec leaves exec jobs alone")
+	require.Contains(t, string(binOutput(t, bin, "status", string(id), "--db", db)),
+		`Waiting: no running worker or node has handler "exec"; exec runs only on a worker or node started with --allow-exec`,
+		"status says why the job waits")
 	require.Equal(t, gigq.StatusCompleted, binStatus(t, bin, db, echo).Status)
 	require.NoError(t, plain.cmd.Process.Signal(syscall.SIGTERM))
 	require.Zero(t, plain.wait(t, testTimeout))

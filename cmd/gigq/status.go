@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +28,18 @@ with its executions (the attempts, oldest first).`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), job)
 			}
-			return printJob(cmd.OutOrStdout(), job, showParams, showResult, showExecutions)
+			if err := printJob(cmd.OutOrStdout(), job, showParams, showResult, showExecutions); err != nil {
+				return err
+			}
+			if job.Status != gigq.StatusPending {
+				return nil
+			}
+			nodes, err := n.Nodes(cmd.Context())
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), runnersNote(job.Function, nodes, time.Now()))
+			return err
 		}),
 	}
 	f := cmd.Flags()
@@ -94,6 +106,37 @@ func printJob(w io.Writer, j *gigq.Job, params, result, executions bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// nodeSeenWithin is how recent a node's heartbeat must be for status to
+// count it as running: the default lease (nodes beat every 2 s).
+const nodeSeenWithin = 15 * time.Second
+
+// runnersNote says, for a pending job, which running nodes have its
+// handler, or that none has and what would run it.
+func runnersNote(function string, nodes []gigq.NodeInfo, now time.Time) string {
+	var with, without []string
+	for _, nd := range nodes {
+		if now.Sub(nd.LastSeen) > nodeSeenWithin {
+			continue
+		}
+		if nd.Has(function) {
+			with = append(with, nd.ID)
+		} else {
+			without = append(without, fmt.Sprintf("%s (%s)", nd.ID, strings.Join(nd.Handlers, ", ")))
+		}
+	}
+	switch {
+	case len(with) > 0:
+		return fmt.Sprintf("Runnable by: %s", strings.Join(with, ", "))
+	case len(without) == 0:
+		return fmt.Sprintf("Waiting: no worker or node is running on this database; start one with handler %q (gigq worker)", function)
+	}
+	hint := ""
+	if function == "exec" {
+		hint = "; exec runs only on a worker or node started with --allow-exec"
+	}
+	return fmt.Sprintf("Waiting: no running worker or node has handler %q%s. Running: %s", function, hint, strings.Join(without, "; "))
 }
 
 // joinIDs lists job ids for humans.

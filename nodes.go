@@ -1,0 +1,40 @@
+package gigq
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// NodeInfo is a process that runs jobs on the database, as it registered
+// itself (the nodes table): its worker id, where it runs, the handlers it
+// has, and its last heartbeat. A node that stopped cleanly is gone from
+// the list; one that died stays until another node reclaims its jobs.
+type NodeInfo struct {
+	ID        string    `json:"id"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+	LastSeen  time.Time `json:"last_seen"`
+	Handlers  []string  `json:"handlers"`
+}
+
+// Has reports whether the node runs the task named function.
+func (i NodeInfo) Has(function string) bool { return slices.Contains(i.Handlers, function) }
+
+// Nodes lists the processes that run jobs on the database, by id.
+func (n *Node) Nodes(ctx context.Context) ([]NodeInfo, error) {
+	if n.closed.Load() {
+		return nil, ErrClosed
+	}
+	rows, err := n.store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NodeInfo, len(rows))
+	for i, r := range rows {
+		out[i] = NodeInfo{ID: r.ID, Host: r.Host, PID: r.PID, StartedAt: r.StartedAt.UTC(), LastSeen: r.LastSeen.UTC(),
+			Handlers: r.Handlers}
+	}
+	return out, nil
+}
