@@ -1,25 +1,47 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync"
 )
 
-// auth checks the credentials of /api/ requests against the token.
-// Credentials come from the Authorization header; the dashboard's session
-// cookie will be a second source in credential.
+// sessionCookie names the dashboard's session cookie.
+const sessionCookie = "gigq_session"
+
+// sessionKey is the per-process random key of session cookies: a cookie
+// is valid until the process restarts (or the token changes).
+var sessionKey = sync.OnceValue(func() []byte {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // never fails: crypto/rand crashes the program instead
+	return key
+})
+
+// auth checks the credentials of /api/ requests (and of the dashboard)
+// against the token. Credentials come from the Authorization header or
+// from the dashboard's session cookie (see credential).
 type auth struct {
-	digest [sha256.Size]byte // of the token; zero when there is none
-	on     bool
+	digest  [sha256.Size]byte // of the token; zero when there is none
+	session string            // the session cookie's value: HMAC-SHA256(sessionKey, token), base64url
+	on      bool
 }
 
 func newAuth(token string) *auth {
 	if token == "" {
 		return &auth{}
 	}
-	return &auth{digest: sha256.Sum256([]byte(token)), on: true}
+	mac := hmac.New(sha256.New, sessionKey())
+	mac.Write([]byte(token))
+	return &auth{
+		digest:  sha256.Sum256([]byte(token)),
+		session: base64.RawURLEncoding.EncodeToString(mac.Sum(nil)),
+		on:      true,
+	}
 }
 
 // wrap returns next behind the token check: 401 without a valid token.
@@ -43,22 +65,47 @@ func (a *auth) wrap(s *server, next http.Handler) http.Handler {
 	})
 }
 
-// valid compares a presented token with the configured one in constant
-// time: both are hashed first, so not even the length leaks.
-func (a *auth) valid(token string) bool {
-	d := sha256.Sum256([]byte(token))
+// allowed reports whether r may see the dashboard: always without a token.
+func (a *auth) allowed(r *http.Request) bool {
+	if !a.on {
+		return true
+	}
+	cred, ok := credential(r)
+	return ok && a.valid(cred)
+}
+
+// valid checks a credential in constant time. A token is hashed first,
+// so not even its length leaks; a session cookie is compared with the
+// HMAC of the token.
+func (a *auth) valid(c cred) bool {
+	if c.session {
+		return subtle.ConstantTimeCompare([]byte(c.value), []byte(a.session)) == 1
+	}
+	d := sha256.Sum256([]byte(c.value))
 	return subtle.ConstantTimeCompare(d[:], a.digest[:]) == 1
 }
 
-// credential returns the token a request presents: the bearer token of
-// its Authorization header. (The dashboard's login will add a session
-// cookie here as a second source.)
-func credential(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+// cred is what a request presents: a token, or a session cookie's value.
+type cred struct {
+	value   string
+	session bool
+}
+
+// credential returns the credential a request presents: the bearer
+// token of its Authorization header or, without that header, the
+// dashboard's session cookie (set by POST /login).
+func credential(r *http.Request) (cred, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return cred{}, false
+		}
+		token = strings.TrimSpace(token)
+		return cred{value: token}, token != ""
 	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return cred{}, false
+	}
+	return cred{value: c.Value, session: true}, true
 }

@@ -27,8 +27,9 @@ const (
 // without authentication, without /metrics (404) and without logs.
 type Options struct {
 	// Token, when set, is required on every /api/ request as
-	// "Authorization: Bearer <token>" (compared in constant time).
-	// /healthz and /metrics are open.
+	// "Authorization: Bearer <token>" (compared in constant time), or
+	// the session cookie the dashboard's login form sets. /healthz,
+	// /metrics and the dashboard's static files are open.
 	Token string
 	// Gatherer, when set, is served on /metrics in the Prometheus text
 	// format.
@@ -59,7 +60,8 @@ type server struct {
 	log  zerolog.Logger
 }
 
-// New returns the HTTP handler of node: the API under /api/, the event
+// New returns the HTTP handler of node: the dashboard at / (with a
+// token, behind a login form at /login), the API under /api/, the event
 // stream, /metrics and /healthz. It is safe for concurrent use; the node
 // must stay open while the handler serves.
 func New(node *gigq.Node, opts Options) http.Handler {
@@ -95,7 +97,9 @@ func New(node *gigq.Node, opts Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/api/", newAuth(opts.Token).wrap(s, api))
+	a := newAuth(opts.Token)
+	mux.Handle("/api/", a.wrap(s, api))
+	s.routeDashboard(mux, a)
 	s.route(mux, "/healthz", methods{http.MethodGet: s.healthz})
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{ErrorLog: promLogger{s.log}}))

@@ -37,14 +37,15 @@ func (a *app) nodeCmd() *cobra.Command {
 		Use:   "node",
 		Short: "Run workers and the HTTP API in one process",
 		Long: `Run a node: workers with the built-in handlers (as gigq worker does), and an
-HTTP server with the JSON API under /api/, the event stream
-(/api/events), Prometheus metrics (/metrics) and /healthz, until SIGINT
-or SIGTERM. Shutdown stops the HTTP server, then the workers as gigq
+HTTP server with the dashboard (/), the JSON API under /api/, the event
+stream (/api/events), Prometheus metrics (/metrics) and /healthz, until
+SIGINT or SIGTERM. Shutdown stops the HTTP server, then the workers as gigq
 worker does (--shutdown-grace).
 
 The server listens on loopback by default. With --token (or GIGQ_TOKEN)
-every /api/ request must send "Authorization: Bearer <token>"; binding a
-non-loopback address without a token is refused.`,
+every /api/ request must send "Authorization: Bearer <token>", and the
+dashboard asks for the token once (/login) and keeps an HttpOnly session
+cookie; binding a non-loopback address without a token is refused.`,
 		Example: `  gigq node
   gigq node --http 0.0.0.0:7777 --token "$(openssl rand -hex 16)" --concurrency 4
   curl -s localhost:7777/api/stats`,

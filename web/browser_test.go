@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/web"
+)
+
+// browserWorkflow is a diamond: a → b, a → c, b + c → d.
+const browserWorkflow = `{"name": "diamond", "jobs": [
+  {"key": "fetch", "function": "echo", "params": {"n": 1}},
+  {"key": "resize", "function": "echo", "depends_on": ["fetch"]},
+  {"key": "classify", "function": "echo", "depends_on": ["fetch"]},
+  {"key": "publish", "function": "echo", "depends_on": ["resize", "classify"]}
+]}`
+
+// TestBrowserDashboard drives the dashboard in headless Chromium against a
+// real node: the job table and the workflow graph follow the jobs live,
+// keys open and leave a job, and screenshots of the table and of the
+// workflow are saved (GIGQ_SCREENSHOT=docs/dashboard.png also writes them
+// to docs/dashboard.png and docs/dashboard-workflow.png).
+//
+// Without Chromium the test fails; GIGQ_SKIP_BROWSER=1 skips it.
+func TestBrowserDashboard(t *testing.T) {
+	if os.Getenv("GIGQ_SKIP_BROWSER") == "1" {
+		t.Skip("GIGQ_SKIP_BROWSER=1")
+	}
+	chromium := chromiumPath(t)
+	t.Parallel()
+	start := time.Now()
+
+	reg := gigq.NewRegistry().MustAdd(gigq.NewTask("echo", echo)).
+		MustAdd(gigq.NewTask("flaky", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+			return nil, errors.New("upstream answered 503")
+		}))
+	n, err := gigq.Open(context.Background(), gigq.Config{Path: filepath.Join(t.TempDir(), "gigq.db"),
+		Registry: reg, Workers: 2, WatchInterval: -1})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, n.Close(context.Background())) })
+	done := make(chan struct{})
+	ts := httptest.NewServer(web.New(n, web.Options{Done: done}))
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { close(done) }) // ends the page's event stream before the server closes
+	s := &testServer{Server: ts, node: n}
+
+	ctx := browser(t, chromium)
+	// The first run starts the browser: no timeout on it (see chromedp.Run).
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")))
+	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	poll := func(expr string, args ...any) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(expr, args...), chromedp.WithPollingTimeout(testTimeout))
+	}
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS("#jobs")),
+		poll(`document.querySelector('#live').classList.contains('on')`),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`),
+	))
+
+	// Jobs submitted after the page loaded show up and complete live.
+	var wf struct {
+		WorkflowID gigq.WorkflowID       `json:"workflow_id"`
+		Jobs       map[string]gigq.JobID `json:"jobs"`
+	}
+	s.doType(t, http.MethodPost, "/api/workflows", "application/json", browserWorkflow).decode(t, http.StatusCreated, &wf)
+	one := s.submit(t, map[string]any{"function": "echo", "name": "thumbnail", "params": map[string]any{"size": 128}})
+	failed := s.submit(t, map[string]any{"function": "flaky", "name": "notify", "max_attempts": 1})
+	require.NoError(t, chromedp.Do(ctx,
+		poll(`document.querySelectorAll('#jobs tbody tr[data-status="completed"]').length === 5`),
+		poll(`document.querySelector('#jobs tr[data-id="%s"]')?.dataset.status === 'completed'`, one),
+		poll(`document.querySelector('#jobs tr[data-id="%s"]')?.dataset.status === 'failed'`, failed),
+		poll(`document.querySelector('[data-count="completed"] .n').textContent === '5'`),
+		poll(`document.querySelector('[data-count="failed"] .n').textContent === '1'`),
+	))
+	require.True(t, evaluate[bool](t, ctx, `window.notReloaded === true`), "updated without a reload")
+
+	// Keys: Enter opens the focused row, Esc comes back to the table.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Focus(chromedp.CSS(fmt.Sprintf(`#jobs tr[data-id="%s"]`, wf.Jobs["publish"]))),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#executions")),
+		poll(`location.hash === '#/jobs/%s'`, wf.Jobs["publish"]),
+		chromedp.KeyEvent(kb.Escape),
+		chromedp.WaitVisible(chromedp.CSS("#jobs")),
+		poll(`location.hash === '' || location.hash === '#/'`),
+		poll(`document.activeElement?.dataset.id === '%s'`, wf.Jobs["publish"]),
+		chromedp.KeyEvent("/"),
+		poll(`document.activeElement?.id === 'filter'`),
+	))
+
+	// The workflow page, reached from a job's workflow link, draws the DAG.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = '#/jobs/%s'`, wf.Jobs["fetch"])),
+		chromedp.WaitVisible(chromedp.CSS("#workflow-link")),
+		chromedp.Click(chromedp.CSS("#workflow-link")),
+		chromedp.WaitVisible(chromedp.CSS("#dag")),
+		poll(`document.querySelectorAll('#dag g.node[data-status="completed"]').length === 4`),
+	))
+	require.Equal(t, 4, evaluate[int](t, ctx, `document.querySelectorAll('#dag g.node').length`))
+	require.Equal(t, 4, evaluate[int](t, ctx, `document.querySelectorAll('#dag path.edge').length`))
+	for _, e := range [][2]string{{"fetch", "resize"}, {"fetch", "classify"}, {"resize", "publish"}, {"classify", "publish"}} {
+		require.True(t, evaluate[bool](t, ctx, fmt.Sprintf(`!!document.querySelector('#dag path.edge[data-from="%s"][data-to="%s"]')`,
+			wf.Jobs[e[0]], wf.Jobs[e[1]])), "edge %s → %s", e[0], e[1])
+	}
+	// Layers by longest path: fetch, then resize and classify, then publish.
+	xs := evaluate[map[string]float64](t, ctx, `Object.fromEntries([...document.querySelectorAll('#dag g.node')].map(
+		g => [g.dataset.id, g.transform.baseVal[0].matrix.e]))`)
+	require.Less(t, xs[string(wf.Jobs["fetch"])], xs[string(wf.Jobs["resize"])])
+	require.Equal(t, xs[string(wf.Jobs["resize"])], xs[string(wf.Jobs["classify"])])
+	require.Less(t, xs[string(wf.Jobs["classify"])], xs[string(wf.Jobs["publish"])])
+
+	workflowPNG := screenshot(t, ctx, "dashboard-workflow.png")
+
+	// Back on the table for the screenshot.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`location.hash = '#/'`),
+		chromedp.WaitVisible(chromedp.CSS("#jobs tbody tr")),
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`),
+	))
+	png := screenshot(t, ctx, "dashboard.png")
+	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+	if out := os.Getenv("GIGQ_SCREENSHOT"); out != "" {
+		require.NoError(t, os.WriteFile(out, png, 0o644))
+		wfOut := strings.TrimSuffix(out, ".png") + "-workflow.png"
+		require.NoError(t, os.WriteFile(wfOut, workflowPNG, 0o644))
+		t.Logf("screenshots also written to %s and %s", out, wfOut)
+	}
+}
+
+// screenshot saves a full-page screenshot of the page in the test's
+// temporary directory, logs its path and returns it.
+func screenshot(t *testing.T, ctx context.Context, name string) []byte {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, png, 0o644))
+	t.Logf("screenshot: %s", path)
+	return png
+}
+
+// chromiumPath finds Chromium, failing the test when there is none.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium not found: install it (apt-get install chromium) or set GIGQ_SKIP_BROWSER=1 to skip this test")
+	return ""
+}
+
+// browser starts headless Chromium for the test; it is closed (and its
+// process waited for) when the test ends.
+func browser(t *testing.T, path string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 860),
+		chromedp.Flag("lang", "en-US"), chromedp.Flag("hide-scrollbars", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = chromedp.Cancel(cctx) // closes the browser gracefully
+		cancelBrowser()
+		cancelAlloc() // kills the process if it is still there, and waits for it
+	})
+	return ctx
+}
+
+// evaluate runs a JavaScript expression in the page and returns its value.
+func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(t, err, "%s", expr)
+	return v
+}
