@@ -22,8 +22,13 @@ func TestNodes(t *testing.T) {
 
 	before := time.Now().Add(-time.Second)
 	w := openNode(t, gigq.Config{Path: path, WorkerID: "w1", Registry: noopRegistry()})
-	list, err := client.Nodes(ctx)
-	require.NoError(t, err)
+	var list []gigq.NodeInfo
+	eventually(t, "the node registers", func() bool { // its first write, right after Open
+		var err error
+		list, err = client.Nodes(ctx)
+		require.NoError(t, err)
+		return len(list) > 0
+	})
 	require.Len(t, list, 1)
 	require.Equal(t, "w1", list[0].ID)
 	require.True(t, list[0].Has("noop"), "%+v", list[0])
