@@ -78,10 +78,9 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	var (
-		opts   peer.Options
-		driver string
-		limit  int
-		poll   time.Duration
+		opts  peer.Options
+		limit int
+		poll  time.Duration
 	)
 	fs := flag.NewFlagSet("goqite", flag.ContinueOnError)
 	opts.Register(fs)
@@ -90,25 +89,13 @@ func run(ctx context.Context, args []string) error {
 	// modernc.org/sqlite by about 30%. Limit 64 with PollInterval 10ms
 	// beat Limit 1 to 16 (the runner sleeps a PollInterval whenever Limit
 	// jobs are running) and 256 or 1,000, and 1ms or 100ms polls.
-	fs.StringVar(&driver, "driver", peer.DriverMattn, "database/sql driver: sqlite3 (mattn/go-sqlite3) or sqlite (modernc.org/sqlite)")
 	fs.IntVar(&limit, "workers", 64, "the runner's Limit: how many jobs run at once")
 	fs.DurationVar(&poll, "poll-interval", 10*time.Millisecond, "the runner's PollInterval")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := opts.Validate(); err != nil {
-		return err
-	}
-	path, cleanup, err := opts.Path()
+	path, db, cleanup, err := opts.Setup(fs, args)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-
-	db, err := peer.Open(driver, path, opts.Sync)
-	if err != nil {
-		return err
-	}
 	defer func() {
 		if db != nil {
 			db.Close()
@@ -171,7 +158,7 @@ func run(ctx context.Context, args []string) error {
 		return closeErr
 	}
 	r.Config = config{
-		DB: opts.DB, Jobs: opts.Jobs, Sync: opts.Sync, Goqite: "v0.4.0 (jobs.Runner)", Driver: peer.DriverName(driver),
+		DB: opts.DB, Jobs: opts.Jobs, Sync: opts.Sync, Goqite: "v0.4.0 (jobs.Runner)", Driver: peer.DriverName(opts.Driver),
 		JournalMode: "wal", BusyTimeoutMs: peer.BusyTimeoutMs, MaxOpenConns: 1, Limit: limit, PollInterval: poll.String(),
 		InsertBatch: insertBatch, Completion: "runner start until the last message is deleted",
 	}

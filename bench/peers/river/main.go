@@ -69,7 +69,6 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	var (
 		opts       peer.Options
-		driver     string
 		maxWorkers int
 		cooldown   time.Duration
 		poll       time.Duration
@@ -85,26 +84,14 @@ func run(ctx context.Context, args []string) error {
 	// (100ms) and FetchPollInterval (1s) beat the 2ms and 20ms `river
 	// bench` uses against Postgres by about 25%: with one connection,
 	// frequent fetches delay the completions.
-	fs.StringVar(&driver, "driver", peer.DriverMattn, "database/sql driver: sqlite3 (mattn/go-sqlite3) or sqlite (modernc.org/sqlite)")
 	fs.IntVar(&maxWorkers, "workers", 5000, "the default queue's MaxWorkers")
 	fs.DurationVar(&cooldown, "fetch-cooldown", river.FetchCooldownDefault, "Config.FetchCooldown")
 	fs.DurationVar(&poll, "fetch-poll-interval", river.FetchPollIntervalDefault, "Config.FetchPollInterval")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := opts.Validate(); err != nil {
-		return err
-	}
-	path, cleanup, err := opts.Path()
+	path, db, cleanup, err := opts.Setup(fs, args)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-
-	db, err := peer.Open(driver, path, opts.Sync)
-	if err != nil {
-		return err
-	}
 	defer func() {
 		if db != nil {
 			db.Close()
@@ -180,7 +167,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	r.Config = config{
 		DB: opts.DB, Jobs: opts.Jobs, Sync: opts.Sync, River: "v0.51.2 (riversqlite v0.51.2, rivermigrate)",
-		Driver: peer.DriverName(driver), JournalMode: "wal", BusyTimeoutMs: peer.BusyTimeoutMs, MaxOpenConns: 1,
+		Driver: peer.DriverName(opts.Driver), JournalMode: "wal", BusyTimeoutMs: peer.BusyTimeoutMs, MaxOpenConns: 1,
 		MaxWorkers: maxWorkers, FetchCooldown: cooldown.String(), FetchPollInterval: poll.String(),
 		InsertBatch: insertBatch, Completion: "client.Start until all jobs are completed (JobCompleted events, or the completed count read back)",
 	}

@@ -34,10 +34,11 @@ const BusyTimeoutMs = 5000
 
 // Options are the flags every peer program takes.
 type Options struct {
-	Jobs int
-	DB   string
-	Sync string
-	JSON bool
+	Jobs   int
+	DB     string
+	Sync   string
+	JSON   bool
+	Driver string // DriverMattn or DriverModernC
 }
 
 // Register adds the common flags to fs.
@@ -46,6 +47,30 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.DB, "db", "", "database file to create (must not exist; kept); default a temporary file, removed")
 	fs.StringVar(&o.Sync, "sync", "normal", "PRAGMA synchronous: normal or full")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as one JSON object")
+	fs.StringVar(&o.Driver, "driver", DriverMattn, "database/sql driver: sqlite3 (mattn/go-sqlite3) or sqlite (modernc.org/sqlite)")
+}
+
+// Setup parses args into fs (whose flags include o's, see Register),
+// checks them, and opens the database (see Open) on a new file: the path,
+// the database, and a cleanup that removes the file when it is a
+// temporary one (close the database first).
+func (o *Options) Setup(fs *flag.FlagSet, args []string) (string, *sql.DB, func(), error) {
+	if err := fs.Parse(args); err != nil {
+		return "", nil, nil, err
+	}
+	if err := o.Validate(); err != nil {
+		return "", nil, nil, err
+	}
+	path, cleanup, err := o.Path()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	db, err := Open(o.Driver, path, o.Sync)
+	if err != nil {
+		cleanup()
+		return "", nil, nil, err
+	}
+	return path, db, cleanup, nil
 }
 
 // Validate checks the common flags.
