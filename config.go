@@ -1,6 +1,7 @@
 package gigq
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -17,7 +18,9 @@ type Config struct {
 	// Registry holds the tasks this node runs. Default: none (the node
 	// can submit and read, and runs no jobs).
 	Registry *Registry
-	// Workers is the number of jobs run at once. Default 4.
+	// Workers is the number of jobs run at once in this process. Default
+	// 4. NoWorkers runs none here: a primary (Remote) whose jobs all run on
+	// worker nodes.
 	Workers int
 	// ClientOnly opens the database for submitting and reading only: no
 	// workers, no dispatch (a process that only submits, like the CLI).
@@ -76,6 +79,9 @@ type Config struct {
 	// with promhttp.HandlerFor.
 	// Default: nil, no metrics (and nothing measured on the hot paths).
 	Metrics prometheus.Registerer
+	// Remote, when set, makes the node a primary that worker nodes on other
+	// machines join (see RemoteConfig and StartWorkerNode).
+	Remote *RemoteConfig
 	// Logger receives structured logs. Default: none.
 	Logger *zerolog.Logger
 }
@@ -122,8 +128,12 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	switch {
-	case c.Workers < 0:
+	case c.Workers == NoWorkers && c.Remote == nil:
+		return errors.New("gigq: Workers is NoWorkers but Remote is not set: a node without workers of its own needs worker nodes (Remote), or use ClientOnly")
+	case c.Workers < 0 && c.Workers != NoWorkers:
 		return fmt.Errorf("gigq: Workers must be at least 1 (got %d); use ClientOnly for a node without workers", c.Workers)
+	case c.Remote != nil && c.ClientOnly:
+		return errors.New("gigq: Remote needs a node that dispatches jobs; it cannot be ClientOnly")
 	case c.Sync != "normal" && c.Sync != "full":
 		return fmt.Errorf("gigq: Sync must be \"normal\" or \"full\" (got %q)", c.Sync)
 	case c.WatchInterval < 0 && c.WatchInterval != -1:
@@ -142,6 +152,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("gigq: MaxParamsBytes must be positive, or -1 for no limit (got %d)", c.MaxParamsBytes)
 	case c.MaxJobs < 0:
 		return fmt.Errorf("gigq: MaxJobs must not be negative (got %d)", c.MaxJobs)
+	}
+	if c.Remote != nil {
+		return c.Remote.validate()
 	}
 	return nil
 }

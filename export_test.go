@@ -13,3 +13,7 @@ func ReleasedDependents(n *Node) int64 { return n.store.ReleasedDependents() }
 
 // TrackedWorkflows is the number of workflow actors n runs.
 func TrackedWorkflows(ctx context.Context, n *Node) (int, error) { return n.sys.TrackedWorkflows(ctx) }
+
+// SetWorkerNodeProtocol makes a worker node claim another remote protocol
+// version at join.
+func SetWorkerNodeProtocol(cfg *WorkerNodeConfig, p uint32) { cfg.protocol = p }

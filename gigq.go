@@ -54,8 +54,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		log = *cfg.Logger
 	}
 	workers := cfg.Workers
-	if cfg.ClientOnly {
+	if cfg.ClientOnly || workers == NoWorkers {
 		workers = 0
+	}
+	var remote *actors.RemoteConfig
+	if cfg.Remote != nil {
+		var err error
+		if remote, err = cfg.Remote.actorsConfig(); err != nil {
+			return nil, err
+		}
 	}
 	// Metrics are registered first, so that a registry that is already
 	// taken fails Open before it opens anything.
@@ -94,6 +101,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		OnDone:            func() { n.doneOnce.Do(func() { close(n.done) }) },
 		Publish:           n.hub.publish,
 		Observer:          observer,
+		Remote:            remote,
 		BaseContext:       base,
 		Logger:            log,
 	})
@@ -106,8 +114,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if m != nil {
 		m.node.Store(n)
 	}
-	log.Info().Str("db", cfg.Path).Int("workers", workers).Strs("tasks", cfg.Registry.Names()).
-		Str("worker_id", cfg.WorkerID).Msg("node started")
+	ev := log.Info().Str("db", cfg.Path).Int("workers", workers).Strs("tasks", cfg.Registry.Names()).Str("worker_id", cfg.WorkerID)
+	if addr := n.sys.RemoteAddress(); addr != "" {
+		ev = ev.Str("remote", addr).Bool("tls", cfg.Remote.TLS != nil)
+	}
+	ev.Msg("node started")
 	return n, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -25,6 +26,9 @@ import (
 // handler that was abandoned at its timeout) and ends it by itself after
 // DeadLetterThrottleInterval (1 s), even after the system is shut down.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(childVar); spec != "" {
+		os.Exit(runChild(spec)) // a worker node child: see remote_child_test.go
+	}
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
 }

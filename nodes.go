@@ -17,6 +17,12 @@ type NodeInfo struct {
 	StartedAt time.Time `json:"started_at"`
 	LastSeen  time.Time `json:"last_seen"`
 	Handlers  []string  `json:"handlers"`
+	// Concurrency is how many jobs the node runs at once.
+	Concurrency int `json:"concurrency"`
+	// Primary is, for a worker node on another machine, the id of the node
+	// it joined (which runs its jobs through it); "" for a process that
+	// opened the database itself.
+	Primary string `json:"primary,omitempty"`
 }
 
 // Has reports whether the node runs the task named function.
@@ -34,7 +40,7 @@ func (n *Node) Nodes(ctx context.Context) ([]NodeInfo, error) {
 	out := make([]NodeInfo, len(rows))
 	for i, r := range rows {
 		out[i] = NodeInfo{ID: r.ID, Host: r.Host, PID: r.PID, StartedAt: r.StartedAt.UTC(), LastSeen: r.LastSeen.UTC(),
-			Handlers: r.Handlers}
+			Handlers: r.Handlers, Concurrency: r.Concurrency, Primary: r.Primary}
 	}
 	return out, nil
 }

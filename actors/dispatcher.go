@@ -1,11 +1,10 @@
 package actors
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -16,39 +15,53 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// dispatcher matches ready jobs with idle workers. It keeps a bounded
-// window of the best ready jobs (priority DESC, created_at ASC) and the set
-// of idle workers; it claims through the store actor (guarded updates,
-// batched like every write) and hands each claimed job to its worker.
+// dispatcher matches ready jobs with idle worker slots. It keeps, per
+// task, a bounded window of the best ready jobs (priority DESC, created_at
+// ASC), and the set of idle slots: the node's own workers, and the slots of
+// remote worker nodes joined to it (see gateway.go), each with the tasks it
+// can run. It claims through the store actor (guarded updates, batched
+// like every write) and hands each claimed job to its slot.
 //
-// New jobs arrive by message after commit (JobsReady); when more jobs are
-// ready than the window holds, it remembers that (overflow) and refills
-// from the ready index once the window runs low. It never polls.
+// New jobs arrive by message after commit (JobsReady); when more jobs of a
+// task are ready than its window holds, it remembers that (overflow) and
+// refills from the ready index once the window runs low. It never polls.
+// A job whose task no slot can run stays in the database, pending.
 //
-// State: the window, the workers (idle, reserved for a claim, busy), the
-// claims in flight. On NodeStarted (at start, and after a restart) it
-// refills from the database and asks the workers to announce themselves.
+// State: the windows, the slots (idle, reserved for a claim, busy), the
+// claims in flight. On NodeStarted (at start, and after a restart) it asks
+// every slot to announce itself, and refills as slots come.
 type dispatcher struct {
 	deps *Deps
 	log  zerolog.Logger
 
-	window   readyHeap
-	inWindow map[persistence.JobID]struct{}
-	worst    *persistence.ReadyJob // cached worst job of a full window
-	overflow bool                  // the database may hold ready jobs the window lacks
+	windows map[string]*readyWindow // by task
 
-	idle     []*actor.PID
-	isIdle   map[string]bool
-	claiming map[persistence.JobID]*actor.PID // claims in flight, with the worker reserved for each
-	reserved map[string]persistence.JobID     // worker -> the job of its claim in flight
-	busy     map[string]persistence.ExecutionID
+	local     []string        // the tasks of the node's own workers, sorted
+	localSet  map[string]bool // the same, as a set
+	remoteFns map[string]int  // slots of worker nodes per task
+
+	slots    map[string]*slot                   // by PID id
+	gone     map[string]bool                    // slots that left: a late WorkerIdle must not bring them back
+	idle     []*slot                            // idle the longest first
+	claiming map[persistence.JobID]*slot        // claims in flight
+	busy     map[string]persistence.ExecutionID // slot -> the attempt it runs
 
 	claimed    int // successful claims, for MaxJobs
 	draining   bool
 	drainWait  []*actor.PID
 	doneSent   bool
-	functions  []string
 	warnedFunc map[string]bool
+}
+
+// slot is one worker the dispatcher can give a job: a worker actor of this
+// node, or a slot of a remote worker node.
+type slot struct {
+	pid   *actor.PID
+	node  string   // written as the claim's worker_id
+	fns   []string // the tasks it runs
+	idle  bool
+	claim persistence.JobID // the job of its claim in flight, if any
+	gone  bool              // its worker node left; never given a job again
 }
 
 func newDispatcherProps(d *Deps) *actor.Props {
@@ -56,21 +69,27 @@ func newDispatcherProps(d *Deps) *actor.Props {
 }
 
 func newDispatcher(d *Deps) *dispatcher {
-	fns := make([]string, 0, len(d.Handlers))
-	for name := range d.Handlers {
-		fns = append(fns, name)
+	var fns []string
+	if d.Workers > 0 {
+		fns = d.handlerNames()
 	}
-	sort.Strings(fns)
+	localSet := map[string]bool{}
+	windows := map[string]*readyWindow{}
+	for _, f := range fns {
+		localSet[f] = true
+		windows[f] = newReadyWindow(d.WindowSize) // unfilled: overflow until the first refill
+	}
 	return &dispatcher{
 		deps:       d,
 		log:        d.Logger.With().Str("actor", "dispatcher").Logger(),
-		inWindow:   map[persistence.JobID]struct{}{},
-		isIdle:     map[string]bool{},
-		claiming:   map[persistence.JobID]*actor.PID{},
-		reserved:   map[string]persistence.JobID{},
+		windows:    windows,
+		local:      fns,
+		localSet:   localSet,
+		remoteFns:  map[string]int{},
+		slots:      map[string]*slot{},
+		gone:       map[string]bool{},
+		claiming:   map[persistence.JobID]*slot{},
 		busy:       map[string]persistence.ExecutionID{},
-		overflow:   true, // unknown until the first refill
-		functions:  fns,
 		warnedFunc: map[string]bool{},
 	}
 }
@@ -81,7 +100,9 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 		for _, w := range d.deps.workers {
 			ctx.Send(w, &messages.AnnounceIdle{})
 		}
-		d.refill()
+		if d.deps.gateway != nil {
+			ctx.Send(d.deps.gateway, &messages.AnnounceIdle{})
+		}
 		d.dispatch(ctx)
 	case *messages.JobsReady:
 		for _, j := range msg.Jobs {
@@ -90,6 +111,8 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 		d.dispatch(ctx)
 	case *messages.WorkerIdle:
 		d.handleWorkerIdle(ctx, msg)
+	case *messages.WorkersGone:
+		d.handleWorkersGone(msg)
 	case *messages.ClaimJobsReply:
 		d.handleClaimed(ctx, msg)
 	case *messages.SyncReply:
@@ -97,7 +120,7 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 		// checkDone asked, and announced what its earlier batches made
 		// ready (a job reclaimed at start arrives before this reply). If
 		// that gave us work, the run goes on; else it is over.
-		if len(d.claiming) > 0 || len(d.busy) > 0 || (d.claimed < d.deps.MaxJobs && d.window.Len() > 0) {
+		if len(d.claiming) > 0 || len(d.busy) > 0 || (d.claimed < d.deps.MaxJobs && d.readyInWindows()) {
 			d.doneSent = false
 			return
 		}
@@ -117,49 +140,113 @@ func (d *dispatcher) handleWorkerIdle(ctx actor.Context, msg *messages.WorkerIdl
 	if w == nil {
 		return
 	}
-	// A worker announces itself when it starts and when asked
-	// (AnnounceIdle); such a report can arrive after the worker was given
-	// a job. Only a report about the attempt it runs frees it.
-	if _, ok := d.reserved[w.Id]; ok {
+	s := d.slots[w.Id]
+	if s == nil {
+		if d.gone[w.Id] {
+			return
+		}
+		s = d.addSlot(w, msg.Slot)
+	}
+	// A slot announces itself when it starts and when asked (AnnounceIdle);
+	// such a report can arrive after the slot was given a job. Only a
+	// report about the attempt it runs frees it.
+	if s.gone || s.claim != "" {
 		return
 	}
 	if exec, ok := d.busy[w.Id]; ok && exec != msg.ExecutionID {
 		return
 	}
 	delete(d.busy, w.Id)
-	if !d.isIdle[w.Id] {
-		d.isIdle[w.Id] = true
-		d.idle = append(d.idle, w)
+	if !s.idle {
+		s.idle = true
+		d.idle = append(d.idle, s)
 	}
 	d.dispatch(ctx)
 	d.checkDrained(ctx)
 }
 
+// addSlot records a slot the first time it announces itself: one of the
+// node's workers, or (with info) a remote worker node's slot.
+func (d *dispatcher) addSlot(pid *actor.PID, info *messages.Slot) *slot {
+	s := &slot{pid: pid, node: d.deps.WorkerID, fns: d.local}
+	if info != nil {
+		s.node, s.fns = info.Node, info.Functions
+		for _, f := range s.fns {
+			d.remoteFns[f]++
+			if d.remoteFns[f] == 1 && !d.localSet[f] {
+				// The task had no runner: its jobs were left in the
+				// database. Read them when a slot asks.
+				if w := d.windows[f]; w != nil {
+					w.overflow = true
+				}
+				delete(d.warnedFunc, f)
+			}
+		}
+	}
+	d.slots[pid.Id] = s
+	return s
+}
+
+// handleWorkersGone takes slots out of the pool. A claim in flight for one
+// of them is released when it commits (see handleClaimed).
+func (d *dispatcher) handleWorkersGone(msg *messages.WorkersGone) {
+	for _, id := range msg.Slots {
+		d.gone[id] = true
+		s := d.slots[id]
+		if s == nil {
+			continue
+		}
+		delete(d.slots, id)
+		delete(d.busy, id)
+		s.gone = true
+		if s.idle {
+			s.idle = false
+			d.idle = slices.DeleteFunc(d.idle, func(x *slot) bool { return x == s })
+		}
+		if s.node != d.deps.WorkerID {
+			for _, f := range s.fns {
+				if d.remoteFns[f]--; d.remoteFns[f] <= 0 {
+					delete(d.remoteFns, f)
+				}
+			}
+		}
+	}
+}
+
 func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsReply) {
 	for _, job := range msg.Claimed {
-		w := d.claiming[job.ID]
+		s := d.claiming[job.ID]
 		delete(d.claiming, job.ID)
-		if w != nil {
-			delete(d.reserved, w.Id)
-		}
-		if w == nil {
+		if s == nil {
 			d.log.Error().Str("job_id", string(job.ID)).Msg("claimed job has no reserved worker")
 			continue
 		}
+		s.claim = ""
+		if s.gone {
+			// Its worker node left while the claim was in flight: give
+			// the job back, without using an attempt. (If the node's
+			// attempts were reclaimed after this claim committed, this
+			// report is stale and ignored.)
+			ctx.Send(d.deps.store, &messages.FinishAttempt{Finish: persistence.Finish{JobID: job.ID, ExecutionID: job.ExecutionID,
+				Outcome: persistence.OutcomeReleased, Error: fmt.Sprintf("worker node %s left before the job was sent to it", s.node)},
+				Function: job.Function})
+			continue
+		}
 		d.claimed++
-		d.busy[w.Id] = job.ExecutionID
-		ctx.Send(w, &messages.RunAttempt{Job: job})
+		d.busy[s.pid.Id] = job.ExecutionID
+		ctx.Send(s.pid, &messages.RunAttempt{Job: job})
 	}
 	for _, r := range msg.Refused {
-		w := d.claiming[r.Claim.JobID]
+		s := d.claiming[r.Claim.JobID]
 		delete(d.claiming, r.Claim.JobID)
-		if w != nil {
-			delete(d.reserved, w.Id)
-		}
 		d.log.Debug().Err(r.Err).Str("job_id", string(r.Claim.JobID)).Msg("claim refused")
-		if w != nil && !d.isIdle[w.Id] {
-			d.isIdle[w.Id] = true
-			d.idle = append(d.idle, w)
+		if s == nil {
+			continue
+		}
+		s.claim = ""
+		if !s.gone && !s.idle {
+			s.idle = true
+			d.idle = append(d.idle, s)
 		}
 	}
 	d.dispatch(ctx)
@@ -171,116 +258,128 @@ func (d *dispatcher) limitReached() bool {
 	return d.deps.MaxJobs > 0 && d.claimed+len(d.claiming) >= d.deps.MaxJobs
 }
 
-// dispatch claims the best ready jobs for the idle workers, in one message.
+// dispatch claims the best ready job each idle slot can run, in one
+// message. The slots idle the longest go first, so jobs spread over the
+// slots (and the worker nodes) rather than going to the one just freed; a
+// slot with nothing it can run stays idle.
 func (d *dispatcher) dispatch(ctx actor.Context) {
 	if d.draining {
 		return
 	}
-	if d.window.Len() < d.lowWater() && d.overflow {
-		d.refill()
-	}
 	var claims []persistence.Claim
-	for len(d.idle) > 0 && d.window.Len() > 0 && !d.limitReached() {
-		j := heap.Pop(&d.window).(persistence.ReadyJob)
-		delete(d.inWindow, j.ID)
-		if d.window.Len() == 0 {
-			d.worst = nil
+	waiting := d.idle[:0] // the slots left idle, in order (filtered in place)
+	for _, s := range d.idle {
+		var w *readyWindow
+		if !d.limitReached() {
+			w = d.best(s.fns)
 		}
-		w := d.idle[len(d.idle)-1]
-		d.idle = d.idle[:len(d.idle)-1]
-		delete(d.isIdle, w.Id)
+		if w == nil {
+			waiting = append(waiting, s)
+			continue
+		}
+		j := w.pop()
+		s.idle = false
 		exec := persistence.ExecutionID(uuid.Must(uuid.NewV7()).String())
-		claims = append(claims, persistence.Claim{JobID: j.ID, ExecutionID: exec, WorkerID: d.deps.WorkerID})
-		d.claiming[j.ID] = w
-		d.reserved[w.Id] = j.ID
-		if d.window.Len() < d.lowWater() && d.overflow {
-			d.refill()
-		}
+		claims = append(claims, persistence.Claim{JobID: j.ID, ExecutionID: exec, WorkerID: s.node})
+		d.claiming[j.ID] = s
+		s.claim = j.ID
 	}
+	clear(d.idle[len(waiting):])
+	d.idle = waiting
 	if len(claims) > 0 {
 		ctx.Request(d.deps.store, &messages.ClaimJobs{Claims: claims})
 	}
 	d.checkDone(ctx)
 }
 
+// best is the window, among the tasks fns, whose best job goes first; nil
+// when none holds a job. Windows running low are refilled first.
+func (d *dispatcher) best(fns []string) *readyWindow {
+	var best *readyWindow
+	for _, f := range fns {
+		w := d.windows[f]
+		if w == nil {
+			w = newReadyWindow(d.deps.WindowSize)
+			d.windows[f] = w
+		}
+		if w.overflow && w.Len() < d.lowWater() {
+			d.refill(f, w)
+		}
+		if w.Len() > 0 && (best == nil || w.peek().Less(best.peek())) {
+			best = w
+		}
+	}
+	return best
+}
+
 func (d *dispatcher) lowWater() int { return max(1, d.deps.WindowSize/2) }
 
-// push adds a ready job to the window, evicting the worst one when the
-// window is full and the new job is better.
+// runs reports whether some slot can run the task.
+func (d *dispatcher) runs(function string) bool {
+	return d.localSet[function] || d.remoteFns[function] > 0
+}
+
+// push adds a ready job to its task's window; a job no slot can run is left
+// in the database (a refill reads it when a slot that can comes).
 func (d *dispatcher) push(j persistence.ReadyJob) {
-	if _, ok := d.inWindow[j.ID]; ok {
-		return
-	}
 	if _, ok := d.claiming[j.ID]; ok {
 		return
 	}
-	if _, ok := d.deps.Handlers[j.Function]; !ok {
+	if !d.runs(j.Function) {
 		if !d.warnedFunc[j.Function] {
 			d.warnedFunc[j.Function] = true
-			d.log.Warn().Str("task", j.Function).Str("known", strings.Join(d.functions, ", ")).
-				Msg("handler is not registered on this node; its jobs stay pending")
+			d.log.Warn().Str("task", j.Function).Strs("known", d.known()).
+				Msg("handler is not registered on this node or on a worker node joined to it; its jobs stay pending")
 		}
 		return
 	}
-	if d.window.Len() < d.deps.WindowSize {
-		heap.Push(&d.window, j)
-		d.inWindow[j.ID] = struct{}{}
-		if d.worst != nil && d.worst.Less(j) {
-			w := j
-			d.worst = &w
-		}
-		return
+	w := d.windows[j.Function]
+	if w == nil {
+		w = newReadyWindow(d.deps.WindowSize)
+		d.windows[j.Function] = w
 	}
-	d.overflow = true
-	if d.worst == nil {
-		d.worst = d.findWorst()
-	}
-	if !j.Less(*d.worst) {
-		return // not better than what we hold; a refill finds it later
-	}
-	for i := range d.window {
-		if d.window[i].ID == d.worst.ID {
-			heap.Remove(&d.window, i)
-			delete(d.inWindow, d.worst.ID)
-			break
-		}
-	}
-	heap.Push(&d.window, j)
-	d.inWindow[j.ID] = struct{}{}
-	d.worst = d.findWorst()
+	w.push(j)
 }
 
-func (d *dispatcher) findWorst() *persistence.ReadyJob {
-	if len(d.window) == 0 {
-		return nil
-	}
-	w := d.window[0]
-	for _, j := range d.window[1:] {
-		if w.Less(j) {
-			w = j
+// known lists the tasks some slot runs, sorted.
+func (d *dispatcher) known() []string {
+	out := slices.Clone(d.local)
+	for f := range d.remoteFns {
+		if !d.localSet[f] {
+			out = append(out, f)
 		}
 	}
-	return &w
+	sort.Strings(out)
+	return out
 }
 
-// refill reads the best ready jobs from the ready index.
-func (d *dispatcher) refill() {
-	if len(d.functions) == 0 {
-		d.overflow = false
-		return
+// readyInWindows reports whether a window of a task some slot runs holds a
+// job, or may have more in the database.
+func (d *dispatcher) readyInWindows() bool {
+	for f, w := range d.windows {
+		if d.runs(f) && (w.Len() > 0 || w.overflow) {
+			return true
+		}
 	}
+	return false
+}
+
+// refill reads the task's best ready jobs from the ready index.
+func (d *dispatcher) refill(function string, w *readyWindow) {
 	limit := d.deps.WindowSize + len(d.claiming)
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	jobs, err := d.deps.Reader.ReadyJobs(c, limit, d.functions)
+	jobs, err := d.deps.Reader.ReadyJobs(c, limit, []string{function})
 	if err != nil {
 		// Keep overflow set: the next dispatch tries again.
-		d.log.Error().Err(err).Msg("refill ready window")
+		d.log.Error().Err(err).Str("task", function).Msg("refill ready window")
 		return
 	}
-	d.overflow = len(jobs) >= limit
+	w.overflow = len(jobs) >= limit
 	for _, j := range jobs {
-		d.push(j)
+		if _, ok := d.claiming[j.ID]; !ok {
+			w.push(j)
+		}
 	}
 }
 
@@ -304,22 +403,8 @@ func (d *dispatcher) checkDone(ctx actor.Context) {
 	if d.deps.MaxJobs <= 0 || d.doneSent || d.deps.OnDone == nil || len(d.claiming) > 0 || len(d.busy) > 0 {
 		return
 	}
-	if d.claimed >= d.deps.MaxJobs || (d.window.Len() == 0 && !d.overflow) {
+	if d.claimed >= d.deps.MaxJobs || !d.readyInWindows() {
 		d.doneSent = true
 		ctx.Request(d.deps.store, &messages.Sync{})
 	}
-}
-
-// readyHeap orders ready jobs best first.
-type readyHeap []persistence.ReadyJob
-
-func (h readyHeap) Len() int           { return len(h) }
-func (h readyHeap) Less(i, j int) bool { return h[i].Less(h[j]) }
-func (h readyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *readyHeap) Push(x any)        { *h = append(*h, x.(persistence.ReadyJob)) }
-func (h *readyHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"container/heap"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,15 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )
 
 func newTestDispatcher(window int) *dispatcher {
 	d := &Deps{
 		WindowSize: window,
+		Workers:    1,
 		Handlers:   map[string]Handler{"noop": func(context.Context, *persistence.Job) (json.RawMessage, error) { return nil, nil }},
 		Logger:     zerolog.Nop(),
 	}
@@ -36,16 +38,16 @@ func TestDispatcherWindow(t *testing.T) {
 
 	t.Run("KeepsTheBestJobsWhenFull", func(t *testing.T) {
 		t.Parallel()
-		d := newTestDispatcher(4)
-		d.overflow = false
+		w := newReadyWindow(4)
+		w.overflow = false
 		for i := range 10 {
-			d.push(ready(i, i%3)) // priorities 0,1,2,0,1,2,...
+			w.push(ready(i, i%3)) // priorities 0,1,2,0,1,2,...
 		}
-		require.Equal(t, 4, d.window.Len())
-		require.True(t, d.overflow, "dropping jobs must mark the database as holding more")
+		require.Equal(t, 4, w.Len())
+		require.True(t, w.overflow, "dropping jobs must mark the database as holding more")
 		var got []persistence.JobID
-		for d.window.Len() > 0 {
-			got = append(got, popBest(d).ID)
+		for w.Len() > 0 {
+			got = append(got, w.pop().ID)
 		}
 		// The four best: priority 2 (jobs 2, 5, 8), then the oldest priority 1 (job 1).
 		require.Equal(t, []persistence.JobID{"job-0002", "job-0005", "job-0008", "job-0001"}, got)
@@ -59,12 +61,26 @@ func TestDispatcherWindow(t *testing.T) {
 		other := ready(2, 5)
 		other.Function = "resize"
 		d.push(other)
-		require.Equal(t, 1, d.window.Len())
+		require.Equal(t, 1, d.windows["noop"].Len())
+		require.Nil(t, d.windows["resize"], "no slot runs resize: its jobs stay in the database")
 	})
-}
 
-func popBest(d *dispatcher) persistence.ReadyJob {
-	return heap.Pop(&d.window).(persistence.ReadyJob)
+	t.Run("SlotsRunOnlyTheirTasks", func(t *testing.T) {
+		t.Parallel()
+		d := newTestDispatcher(8)
+		d.windows["noop"].overflow = false
+		remote := d.addSlot(actor.NewPID("nonhost", "slot"), &messages.Slot{Node: "w1", Functions: []string{"resize"}})
+		require.True(t, d.runs("resize"))
+		resize := ready(2, 9)
+		resize.Function = "resize"
+		d.push(ready(1, 0))
+		d.push(resize)
+		d.windows["resize"].overflow = false
+		require.Equal(t, resize.ID, d.best(remote.fns).peek().ID)
+		require.Equal(t, persistence.JobID("job-0001"), d.best(d.local).peek().ID, "a local worker must not get the resize job")
+		d.handleWorkersGone(&messages.WorkersGone{Slots: []string{remote.pid.Id}})
+		require.False(t, d.runs("resize"))
+	})
 }
 
 func TestProcessAlive(t *testing.T) {

@@ -1,12 +1,31 @@
 // Package actors is gigq's actor tree: the single writer of the SQLite file,
-// the dispatcher, the scheduler and the workers, under one supervisor.
+// the dispatcher, the scheduler and the workers, under one supervisor; and,
+// on a primary, the gateway that worker nodes on other machines join.
 //
 //	Supervisor "gigq" (restart policy: workers always; others 10 in 10 s)
 //	  ├─ store        single writer; group commit; watches other processes
 //	  ├─ scheduler    retry_delay timers -> JobsReady
-//	  ├─ dispatcher   ready window (priority heap) + idle workers -> claims
+//	  ├─ dispatcher   per-task ready windows + idle slots -> claims
 //	  ├─ worker-N     one attempt at a time, handler on its own goroutine
-//	  └─ workflow-*   one per unfinished workflow: counts completed parents
+//	  ├─ workflow-*   one per unfinished workflow: counts completed parents
+//	  └─ gateway      (a primary) admits worker nodes
+//	       └─ node-*  one per worker node: its session, heartbeat, loss
+//	            └─ remote slots: to the dispatcher, workers like worker-N
+//
+// A worker node (another process, often another machine, no database) runs
+// one actor, the agent, in its own actor system:
+//
+//	agent   --Hello-->       gateway     (protocol checked)
+//	gateway --Challenge-->   agent       (a nonce)
+//	agent   --Join-->        gateway     (HMAC of the nonce; handlers; in-flight attempts)
+//	node-*  --JoinNode-->    store       (its row; attempts it no longer has failed)
+//	node-*  --Welcome-->     agent       (session token, heartbeat pace)
+//	slot    --WorkerIdle{Slot}--> dispatcher, which claims as for a worker
+//	slot    --sendRun--> node-* --RunJob--> agent (handler on a goroutine)
+//	agent   --Report-->      node-* --> slot --FinishAttempt--> store
+//	node-*  --ReportAck-->   agent
+//	agent   --Heartbeat-->   node-*      (HeartbeatAck back)
+//	node-*  --NodeGone-->    store       (lost or left: running attempts failed, row deleted)
 //
 // How a job flows (messages in package messages):
 //
@@ -38,12 +57,19 @@
 // |            | store_nodes.go| its node row, heartbeats, reclaim of lost nodes' jobs    |
 // |            | store_full.go | a full disk: keep reports, re-announce failed claims     |
 // |            | store_workflows.go | who hears of released, cancelled, revived jobs; snapshots |
-// | Dispatcher | dispatcher.go | bounded ready window, idle workers, claims               |
+// | Dispatcher | dispatcher.go | per-task ready windows, idle slots, claims               |
+// |            | window.go     | one task's bounded window of the best ready jobs          |
 // | Scheduler  | scheduler.go  | timers for retries that wait for retry_delay             |
 // | Worker     | worker.go     | runs handlers off the mailbox; panics and deadlines      |
 // | Workflow   | workflow.go   | one workflow's counts of parents; releases its children  |
 // | Interfaces | interfaces.go | the narrow store interfaces the actors use; Handler      |
 // | Observer   | observer.go   | the metrics hook: store after COMMIT, workers busy/idle  |
+// | Remote     | remote.go     | protoactor's remote transport: TLS, keepalive, queues     |
+// |            | gateway.go    | admits worker nodes: protocol, challenge, secret          |
+// |            | remote_node.go| one worker node's session: slots, reports, loss, leave    |
+// |            | remote_slot.go| a worker node's slot, as the dispatcher sees it           |
+// |            | agent.go      | the worker node's side: join, beat, run, report, rejoin   |
+// |            | agent_system.go | starts a worker node's actor system and agent           |
 //
 // Rules: an actor's state lives in its fields and is touched only inside
 // Receive; Receive never blocks (no Future.Result, no user code; only the

@@ -10,6 +10,10 @@ import (
 	"syscall"
 )
 
+// working reports whether the node dispatches jobs: to workers of its
+// own, or to worker nodes that join it.
+func (d *Deps) working() bool { return d.Workers > 0 || d.Remote != nil }
+
 // handlerNames lists the task names this node runs, sorted.
 func (d *Deps) handlerNames() []string {
 	names := make([]string, 0, len(d.Handlers))

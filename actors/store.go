@@ -158,7 +158,8 @@ func (s *store) Receive(ctx actor.Context) {
 		s.stopFullTimer()
 	case *retryFull:
 		s.handleRetryFull(ctx)
-	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync:
+	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync,
+		*messages.JoinNode, *messages.TouchNode, *messages.NodeGone:
 		s.enqueue(ctx, msg)
 	case *messages.LoadWorkflow:
 		s.handleLoadWorkflow(ctx, msg)
@@ -444,6 +445,14 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	case *heartbeat:
 		s.applyNode(fx, now, false)
 		return nil
+	case *messages.JoinNode:
+		return s.applyJoinNode(m, fx, now)
+	case *messages.TouchNode:
+		s.applyTouchNode(m)
+		return nil
+	case *messages.NodeGone:
+		s.applyNodeGone(m, fx, now)
+		return nil
 	case *messages.ChangeJobs:
 		return s.applyChange(m, fx, now)
 	case *messages.Sync:
@@ -544,6 +553,8 @@ func failedReply(msg any, err error) any {
 		return &messages.ChangeJobsReply{Err: err}
 	case *messages.Sync:
 		return &messages.SyncReply{Err: err}
+	case *messages.JoinNode:
+		return &messages.JoinNodeReply{Err: err}
 	}
 	return nil
 }

@@ -48,12 +48,16 @@ func (s *supervisor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		s.spawn(ctx, storeName, newStoreProps(s.deps))
-		if s.deps.Workers > 0 {
+		if s.deps.working() {
 			s.spawn(ctx, schedulerName, newSchedulerProps(s.deps))
 			s.spawn(ctx, dispatcherName, newDispatcherProps(s.deps))
 			for i := range s.deps.Workers {
 				s.spawn(ctx, fmt.Sprintf("%s%d", workerPrefix, i), newWorkerProps(s.deps, i))
 			}
+		}
+		if s.deps.Remote != nil {
+			// Last: worker nodes may join from now on.
+			s.spawn(ctx, gatewayName, newGatewayProps(s.deps))
 		}
 		// Every child exists now; only from here may they message each
 		// other. (Workers are spawned last and only message the
@@ -63,7 +67,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 				ctx.Send(pid, &messages.NodeStarted{})
 			}
 		}
-		if s.deps.Workers > 0 {
+		if s.deps.working() {
 			ctx.Send(ctx.Self(), &startWorkflows{})
 		}
 	case *startWorkflows:

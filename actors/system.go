@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +57,10 @@ type Deps struct {
 	// Observer hears what the actors did, for metrics. Default: none (a
 	// no-op).
 	Observer Observer
+	// Remote, when set, makes the node a primary that worker nodes on
+	// other machines join (gateway.go). It runs a dispatcher even with no
+	// Workers of its own.
+	Remote *RemoteConfig
 	// BaseContext is the parent of every handler's context; cancelling it
 	// asks running handlers to stop.
 	BaseContext context.Context
@@ -67,8 +70,8 @@ type Deps struct {
 	startedAt time.Time
 
 	// PIDs, fixed by Start before any actor runs.
-	supervisor, store, scheduler, dispatcher *actor.PID
-	workers                                  []*actor.PID
+	supervisor, store, scheduler, dispatcher, gateway *actor.PID
+	workers                                           []*actor.PID
 
 	// wfSeq numbers the store's WorkflowChanged messages (it outlives a
 	// restart of the store actor).
@@ -81,6 +84,7 @@ type System struct {
 	deps       *Deps
 	sys        *actor.ActorSystem
 	supervisor *actor.PID
+	transport  *transport // with Deps.Remote
 }
 
 // Start builds the actor system (protoactor's log routed into the zerolog
@@ -105,23 +109,32 @@ func Start(d Deps) (*System, error) {
 		d.Observer = nopObserver{}
 	}
 	d.startedAt = d.Now()
-	pa := d.Logger.With().Str("component", "protoactor").Logger().Level(max(zerolog.WarnLevel, d.Logger.GetLevel()))
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(zerolog.NewSlogHandler(pa))
-	}))
+	sys := newActorSystem(d.Logger)
+	var tr *transport
+	if d.Remote != nil {
+		d.Remote.withDefaults()
+		var err error
+		if tr, err = startTransport(sys, d.Remote.Listen, d.Remote.Advertise, d.Remote.ServerTLS, d.Remote.ClientTLS); err != nil {
+			return nil, fmt.Errorf("start actors: %w", err)
+		}
+	}
 	pid := func(name string) *actor.PID { return actor.NewPID(sys.Address(), supervisorName+"/"+name) }
 	d.supervisor = actor.NewPID(sys.Address(), supervisorName)
 	d.store = pid(storeName)
 	d.wfSeq = new(atomic.Int64)
-	if d.Workers > 0 {
+	if d.Remote != nil {
+		d.gateway = pid(gatewayName)
+	}
+	if d.working() {
 		d.scheduler, d.dispatcher = pid(schedulerName), pid(dispatcherName)
 		for i := range d.Workers {
 			d.workers = append(d.workers, pid(fmt.Sprintf("%s%d", workerPrefix, i)))
 		}
 	}
-	s := &System{deps: &d, sys: sys}
+	s := &System{deps: &d, sys: sys, transport: tr}
 	sup, err := sys.Root.SpawnNamed(newSupervisorProps(s.deps), supervisorName)
 	if err != nil {
+		tr.stop()
 		sys.Shutdown()
 		return nil, fmt.Errorf("start actors: %w", err)
 	}
@@ -130,10 +143,20 @@ func Start(d Deps) (*System, error) {
 	// node's first request does not reach a PID that is not there yet.
 	if _, err := sys.Root.RequestFuture(sup, &readyProbe{}, 30*time.Second).Result(); err != nil {
 		_ = sys.Root.StopFuture(sup).Wait()
+		tr.stop()
 		sys.Shutdown()
 		return nil, fmt.Errorf("start actors: %w", err)
 	}
 	return s, nil
+}
+
+// RemoteAddress is the address worker nodes reach this node at ("" without
+// Deps.Remote).
+func (s *System) RemoteAddress() string {
+	if s.transport == nil {
+		return ""
+	}
+	return s.transport.Address
 }
 
 // ErrStopped is returned by requests to a system that is shutting down.
@@ -142,6 +165,13 @@ var ErrStopped = errors.New("actor system stopped")
 // request sends msg to pid and waits for the reply, for at most ctx's
 // deadline (or 30 s without one), honouring ctx's cancellation.
 func (s *System) request(ctx context.Context, pid *actor.PID, msg any) (any, error) {
+	return requestFrom(ctx, s.sys, pid, msg)
+}
+
+// requestFrom sends msg to pid from outside the actors and waits for the
+// reply, for at most ctx's deadline (or 30 s without one), honouring ctx's
+// cancellation.
+func requestFrom(ctx context.Context, sys *actor.ActorSystem, pid *actor.PID, msg any) (any, error) {
 	timeout := 30 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
@@ -149,7 +179,7 @@ func (s *System) request(ctx context.Context, pid *actor.PID, msg any) (any, err
 			return nil, context.DeadlineExceeded
 		}
 	}
-	f := s.sys.Root.RequestFuture(pid, msg, timeout)
+	f := sys.Root.RequestFuture(pid, msg, timeout)
 	type result struct {
 		v   any
 		err error
@@ -242,6 +272,7 @@ func (s *System) Stop(ctx context.Context) error {
 	if err := s.sys.Root.PoisonFuture(s.supervisor).Wait(); err != nil {
 		errs = append(errs, fmt.Errorf("stop actors: %w: %w", ErrStillRunning, err))
 	}
+	s.transport.stop()
 	s.sys.Shutdown()
 	return errors.Join(errs...)
 }

@@ -153,22 +153,8 @@ func (w *worker) handleAttemptDone(ctx actor.Context, msg *attemptDone) {
 	}
 	a.stop()
 	w.end()
-	f := persistence.Finish{JobID: a.job.ID, ExecutionID: a.job.ExecutionID, Claimed: a.job}
-	switch {
-	case msg.panicked != "":
-		f.Outcome, f.Error = persistence.OutcomeFailed, msg.panicked
-	case msg.err != nil && w.deps.BaseContext.Err() != nil:
-		// The node is shutting down and cancelled the handler: the job
-		// goes back to pending without using an attempt.
-		f.Outcome = persistence.OutcomeReleased
-		f.Error = fmt.Sprintf("interrupted: node %s shut down (attempt not counted): %v", w.deps.WorkerID, msg.err)
-	case msg.err != nil && msg.timedOut:
-		f.Outcome, f.Error = persistence.OutcomeTimeout, timeoutText(a.job.Timeout)
-	case msg.err != nil:
-		f.Outcome, f.Error = persistence.OutcomeFailed, msg.err.Error()
-	default:
-		f.Outcome, f.Result = persistence.OutcomeCompleted, msg.result
-	}
+	f := finishAttempt(a.job, msg, w.deps.BaseContext.Err() != nil, w.deps.WorkerID)
+	f.Claimed = a.job
 	ctx.Send(w.deps.store, &messages.FinishAttempt{Finish: f, Function: a.job.Function, Elapsed: time.Since(a.started)})
 	if msg.panicked != "" {
 		ctx.Request(w.deps.dispatcher, &messages.WorkerIdle{ExecutionID: f.ExecutionID})
@@ -193,6 +179,27 @@ func (w *worker) handleDeadline(ctx actor.Context, msg *attemptDeadline) {
 	w.log.Warn().Str("job_id", string(a.job.ID)).Str("task", a.job.Function).Dur("elapsed", time.Since(a.started)).
 		Msg("attempt timed out; abandoning its handler and restarting worker")
 	panic(&restartWorker{reason: "attempt timed out"})
+}
+
+// finishAttempt is how an attempt of job ended, from what its handler's
+// goroutine said. shuttingDown: the node cancelled the handler as it shut
+// down (the job then goes back to pending without using an attempt).
+func finishAttempt(job *persistence.Job, msg *attemptDone, shuttingDown bool, node string) persistence.Finish {
+	f := persistence.Finish{JobID: job.ID, ExecutionID: job.ExecutionID}
+	switch {
+	case msg.panicked != "":
+		f.Outcome, f.Error = persistence.OutcomeFailed, msg.panicked
+	case msg.err != nil && shuttingDown:
+		f.Outcome = persistence.OutcomeReleased
+		f.Error = fmt.Sprintf("interrupted: node %s shut down (attempt not counted): %v", node, msg.err)
+	case msg.err != nil && msg.timedOut:
+		f.Outcome, f.Error = persistence.OutcomeTimeout, timeoutText(job.Timeout)
+	case msg.err != nil:
+		f.Outcome, f.Error = persistence.OutcomeFailed, msg.err.Error()
+	default:
+		f.Outcome, f.Result = persistence.OutcomeCompleted, msg.result
+	}
+	return f
 }
 
 // end forgets the current attempt: the worker is no longer busy.

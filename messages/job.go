@@ -60,6 +60,9 @@ type FinishAttempt struct {
 // reply.
 type WorkerIdle struct {
 	ExecutionID persistence.ExecutionID
+	// Slot is set by a slot that is not one of the node's own workers, when
+	// it first announces itself.
+	Slot *Slot
 }
 
 // JobsReady is sent to the dispatcher by the store actor (after a commit

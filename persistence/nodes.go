@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -11,12 +12,16 @@ import (
 
 // Node is a row of the nodes table: a process that runs jobs.
 type Node struct {
-	ID        string // the worker_id it writes on jobs
-	Host      string
-	PID       int
-	StartedAt time.Time
-	LastSeen  time.Time
-	Handlers  []string
+	ID          string // the worker_id it writes on jobs
+	Host        string
+	PID         int
+	StartedAt   time.Time
+	LastSeen    time.Time
+	Handlers    []string
+	Concurrency int // jobs it runs at once
+	// Primary is, for a worker node on another machine, the node it joined
+	// (which writes this row); "" for a process that opened the file.
+	Primary string
 }
 
 // RegisterNode writes (or replaces) the node's row. Write transaction.
@@ -25,14 +30,16 @@ func (s *Store) RegisterNode(n Node) error {
 	if err != nil {
 		return fmt.Errorf("register node %s: %w", n.ID, err)
 	}
-	stmt := s.conn.Prep(`INSERT OR REPLACE INTO nodes (id, host, pid, started_at, last_seen, handlers)
-		VALUES ($id, $host, $pid, $started, $seen, $handlers)`)
+	stmt := s.conn.Prep(`INSERT OR REPLACE INTO nodes (id, host, pid, started_at, last_seen, handlers, concurrency, primary_id)
+		VALUES ($id, $host, $pid, $started, $seen, $handlers, $concurrency, nullif($primary, ''))`)
 	stmt.SetText("$id", n.ID)
 	stmt.SetText("$host", n.Host)
 	stmt.SetInt64("$pid", int64(n.PID))
 	stmt.SetText("$started", formatTime(n.StartedAt))
 	stmt.SetText("$seen", formatTime(n.LastSeen))
 	stmt.SetText("$handlers", string(hs))
+	stmt.SetInt64("$concurrency", int64(n.Concurrency))
+	stmt.SetText("$primary", n.Primary)
 	_, err = stmt.Step()
 	stmt.Reset()
 	if err != nil {
@@ -125,6 +132,20 @@ type Reclaimed struct {
 // else to failed, as for any failed attempt) and deletes the node's row.
 // Write transaction.
 func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
+	out, err := s.ReclaimAttempts(id, nil, fmt.Sprintf("node %s lost", id))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.RemoveNode(id); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReclaimAttempts ends the attempts running on node id, except those in
+// keep, as failed with reason (retried while attempts remain). The node's
+// row stays. Write transaction.
+func (s *Store) ReclaimAttempts(id string, keep []ExecutionID, reason string) ([]Reclaimed, error) {
 	stmt := s.conn.Prep(`SELECT id, coalesce(execution_id, '') FROM jobs INDEXED BY jobs_status
 		WHERE status = 'running' AND worker_id = $id`)
 	stmt.SetText("$id", id)
@@ -138,8 +159,11 @@ func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
 		if !ok {
 			break
 		}
-		running = append(running, Finish{JobID: JobID(stmt.ColumnText(0)), ExecutionID: ExecutionID(stmt.ColumnText(1)),
-			Outcome: OutcomeFailed, Error: fmt.Sprintf("node %s lost", id)})
+		exec := ExecutionID(stmt.ColumnText(1))
+		if slices.Contains(keep, exec) {
+			continue
+		}
+		running = append(running, Finish{JobID: JobID(stmt.ColumnText(0)), ExecutionID: exec, Outcome: OutcomeFailed, Error: reason})
 	}
 	stmt.Reset()
 	var out []Reclaimed
@@ -150,9 +174,6 @@ func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
 		}
 		out = append(out, Reclaimed{Finished: fin, Finish: f})
 	}
-	if err := s.RemoveNode(id); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 
@@ -161,7 +182,8 @@ func (s *Store) ReclaimNode(id string) ([]Reclaimed, error) {
 func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 	var out []Node
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
-		stmt := conn.Prep(`SELECT id, host, pid, started_at, last_seen, handlers FROM nodes ORDER BY id`)
+		stmt := conn.Prep(`SELECT id, host, pid, started_at, last_seen, handlers, concurrency, coalesce(primary_id, '')
+			FROM nodes ORDER BY id`)
 		defer stmt.Reset()
 		for {
 			ok, err := stmt.Step()
@@ -169,7 +191,8 @@ func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 				return err
 			}
 			n := Node{ID: stmt.ColumnText(0), Host: stmt.ColumnText(1), PID: stmt.ColumnInt(2),
-				StartedAt: parseTime(stmt.ColumnText(3)), LastSeen: parseTime(stmt.ColumnText(4))}
+				StartedAt: parseTime(stmt.ColumnText(3)), LastSeen: parseTime(stmt.ColumnText(4)),
+				Concurrency: stmt.ColumnInt(6), Primary: stmt.ColumnText(7)}
 			if err := json.Unmarshal([]byte(stmt.ColumnText(5)), &n.Handlers); err != nil {
 				return fmt.Errorf("node %s: handlers: %w", n.ID, err)
 			}

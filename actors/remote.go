@@ -1,0 +1,127 @@
+package actors
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/gigq-go/gigq/messages"
+)
+
+// RemoteConfig makes a node a primary: worker nodes on other machines join
+// it over protoactor's remote transport and run its jobs.
+type RemoteConfig struct {
+	// Listen is the host:port the transport binds (port 0: any free one).
+	Listen string
+	// Advertise is the host:port worker nodes dial; "" uses Listen with the
+	// port bound.
+	Advertise string
+	// Secret, when set, must be proven by every worker node at join (an
+	// HMAC of a nonce under it); nil lets any worker node join.
+	Secret []byte
+	// ServerTLS and ClientTLS, when set, encrypt the transport: the
+	// listener serves with ServerTLS, and this node dials its peers with
+	// ClientTLS (connections go both ways).
+	ServerTLS, ClientTLS *tls.Config
+	// Heartbeat is how often a worker node beats; Timeout is how long the
+	// primary waits without a beat before it takes the worker node for
+	// lost (and a worker node without an answer before it rejoins).
+	// Defaults 1s and 10s.
+	Heartbeat, Timeout time.Duration
+}
+
+func (c *RemoteConfig) withDefaults() {
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = time.Second
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * c.Heartbeat
+	}
+}
+
+// transport is a started protoactor remote: the actor system's address is
+// now Address, and PIDs of this system that cross the network carry it.
+type transport struct {
+	r       *remote.Remote
+	Address string
+}
+
+// startTransport binds listen and starts protoactor's remote on sys. The
+// transport is tuned for a few peers: small endpoint queues (the default
+// preallocates a million slots per peer), gRPC keepalive so a silent peer
+// is noticed, and one connection attempt per send (2 s) before messages to
+// an unreachable peer are dead-lettered.
+func startTransport(sys *actor.ActorSystem, listen, advertise string, serverTLS, clientTLS *tls.Config) (*transport, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w (want HOST:PORT)", listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("listen address %q: port %q is not a number from 0 to 65535", listen, portText)
+	}
+	dialCreds := insecure.NewCredentials()
+	if clientTLS != nil {
+		dialCreds = credentials.NewTLS(clientTLS)
+	}
+	serverOpts := []grpc.ServerOption{grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true})}
+	if serverTLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(serverTLS)))
+	}
+	opts := []remote.ConfigOption{
+		remote.WithEndpointWriterQueueSize(4096),
+		remote.WithEndpointManagerQueueSize(4096),
+		remote.WithDialOptions(grpc.WithTransportCredentials(dialCreds),
+			grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true})),
+		remote.WithServerOptions(serverOpts...),
+	}
+	if advertise != "" {
+		opts = append(opts, remote.WithAdvertisedHost(advertise))
+	}
+	cfg := remote.Configure(host, port, opts...)
+	cfg.MaxRetryCount = 1
+	r := remote.NewRemote(sys, cfg)
+	// Start panics when it cannot bind; nothing is started by then.
+	err = func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("%v", p)
+			}
+		}()
+		r.Start()
+		return nil
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("start remote transport on %s: %w", listen, err)
+	}
+	return &transport{r: r, Address: sys.Address()}, nil
+}
+
+// stop closes the listener and the connections to peers.
+func (t *transport) stop() {
+	if t != nil {
+		t.r.Shutdown(true)
+	}
+}
+
+// ref is the wire form of a PID; pidOf the PID of a wire reference (nil
+// for none).
+func ref(pid *actor.PID) *messages.ActorRef {
+	return &messages.ActorRef{Address: pid.Address, Id: pid.Id}
+}
+
+func pidOf(r *messages.ActorRef) *actor.PID {
+	if r == nil || r.Address == "" || r.Id == "" {
+		return nil
+	}
+	return actor.NewPID(r.Address, r.Id)
+}
