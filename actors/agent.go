@@ -147,6 +147,12 @@ func (a *agent) Receive(ctx actor.Context) {
 		if a.node != nil && msg.Who.Equal(a.node) {
 			a.lose(ctx, "connection to the primary closed")
 		}
+	case *actor.DeadLetterResponse:
+		// A heartbeat or a report reached no actor: the primary no longer
+		// knows this session (it took the node for lost, or restarted).
+		if a.node != nil && msg.Target.Equal(a.node) {
+			a.lose(ctx, "the primary ended this worker node's session")
+		}
 	case *agentDrain:
 		a.leaving = true
 		a.drainers = append(a.drainers, ctx.Sender())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -137,10 +138,33 @@ func (a *Agent) request(ctx context.Context, msg any) (any, error) {
 }
 
 // newActorSystem builds an actor system whose protoactor logs go to log at
-// warn level and above.
+// warn level and above. The remote transport's reports about connections
+// (a peer that went away, a failed dial) are demoted to debug: the agent
+// and the primary's node actors log what such an event means for jobs.
 func newActorSystem(log zerolog.Logger) *actor.ActorSystem {
 	pa := log.With().Str("component", "protoactor").Logger().Level(max(zerolog.WarnLevel, log.GetLevel()))
 	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(zerolog.NewSlogHandler(pa))
+		return slog.New(transportLogs{zerolog.NewSlogHandler(pa)})
 	}))
+}
+
+// transportLogs demotes protoactor's per-connection records to debug.
+type transportLogs struct{ slog.Handler }
+
+func (h transportLogs) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level > slog.LevelDebug && (strings.HasPrefix(r.Message, "EndpointWriter") || strings.HasPrefix(r.Message, "EndpointReader")) {
+		r.Level = slog.LevelDebug
+		if !h.Handler.Enabled(ctx, r.Level) {
+			return nil
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h transportLogs) WithAttrs(as []slog.Attr) slog.Handler {
+	return transportLogs{h.Handler.WithAttrs(as)}
+}
+
+func (h transportLogs) WithGroup(name string) slog.Handler {
+	return transportLogs{h.Handler.WithGroup(name)}
 }

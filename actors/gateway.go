@@ -131,6 +131,10 @@ func (g *gateway) handleJoin(ctx actor.Context, msg *messages.Join) {
 		refuse(err.Error(), false)
 		return
 	}
+	if msg.NodeId == g.deps.WorkerID {
+		refuse(fmt.Sprintf("worker node id %q is the primary's own id: give the worker node another id", msg.NodeId), false)
+		return
+	}
 	if old := g.nodes[msg.NodeId]; old != nil {
 		log.Info().Msg("worker node joined again; replacing its old session")
 		ctx.Send(old, &sessionReplaced{})

@@ -26,6 +26,7 @@ type WriteStore interface {
 	WorkflowGraph(id persistence.WorkflowID) (*persistence.WorkflowGraph, error)
 	ClearCompleted(before time.Time) (int, error)
 	RegisterNode(n persistence.Node) error
+	RegisterRemoteNode(n persistence.Node) error
 	TouchNode(id string, now time.Time) error
 	RemoveNode(id string) error
 	LostNodes(self, host string, staleBefore time.Time, alive func(pid int) bool) ([]string, error)

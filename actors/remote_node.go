@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -166,8 +167,13 @@ func (n *remoteNode) authentic(session string) bool {
 func (n *remoteNode) handleJoined(ctx actor.Context, msg *messages.JoinNodeReply) {
 	if msg.Err != nil {
 		n.log.Error().Err(msg.Err).Msg("record worker node")
-		ctx.Send(n.agent, &messages.Refused{Attempt: n.join.Attempt, Protocol: messages.RemoteProtocol, Retry: true,
-			Reason: fmt.Sprintf("the primary could not record the worker node: %v", msg.Err)})
+		refused := &messages.Refused{Attempt: n.join.Attempt, Protocol: messages.RemoteProtocol, Retry: true,
+			Reason: fmt.Sprintf("the primary could not record the worker node: %v", msg.Err)}
+		if errors.Is(msg.Err, persistence.ErrNodeIDTaken) {
+			refused.Retry = false
+			refused.Reason = fmt.Sprintf("worker node id %q is the id of a node that runs on the primary's database: give this worker node another id", n.join.NodeId)
+		}
+		ctx.Send(n.agent, refused)
 		n.ended = true
 		ctx.Stop(ctx.Self())
 		return

@@ -89,7 +89,7 @@ func (s *store) reclaimAttempts(fx *effects, now time.Time, id string, take func
 // the primary, or restarted).
 func (s *store) applyJoinNode(m *messages.JoinNode, fx *effects, now time.Time) any {
 	st := s.deps.Store
-	if err := s.do(func() error { return st.RegisterNode(m.Node) }); err != nil {
+	if err := s.do(func() error { return st.RegisterRemoteNode(m.Node) }); err != nil {
 		return &messages.JoinNodeReply{Err: err}
 	}
 	reason := fmt.Sprintf("node %s lost the attempt (it joined again without it)", m.Node.ID)
@@ -107,7 +107,7 @@ func (s *store) applyTouchNode(m *messages.TouchNode) {
 	err := s.do(func() error {
 		err := st.TouchNode(m.Node.ID, m.Node.LastSeen)
 		if errors.Is(err, persistence.ErrNotFound) {
-			return st.RegisterNode(m.Node)
+			return st.RegisterRemoteNode(m.Node)
 		}
 		return err
 	})

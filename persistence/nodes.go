@@ -3,6 +3,7 @@ package persistence
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -46,6 +47,31 @@ func (s *Store) RegisterNode(n Node) error {
 		return fmt.Errorf("register node %s: %w", n.ID, interpretError(err))
 	}
 	return nil
+}
+
+// ErrNodeIDTaken is returned by RegisterRemoteNode for an id that a node
+// which opened the database itself uses.
+var ErrNodeIDTaken = errors.New("node id taken by a node that opened the database")
+
+// RegisterRemoteNode writes (or replaces) the row of a worker node that
+// joined a primary (n.Primary set). It never replaces the row of a node
+// that opened the database itself: that gives ErrNodeIDTaken. Write
+// transaction.
+func (s *Store) RegisterRemoteNode(n Node) error {
+	stmt := s.conn.Prep(`SELECT primary_id IS NULL FROM nodes WHERE id = $id`)
+	stmt.SetText("$id", n.ID)
+	local, err := stmt.Step()
+	if err == nil && local {
+		local = stmt.ColumnBool(0)
+	}
+	stmt.Reset()
+	if err != nil {
+		return fmt.Errorf("register node %s: %w", n.ID, interpretError(err))
+	}
+	if local {
+		return fmt.Errorf("%w: %s", ErrNodeIDTaken, n.ID)
+	}
+	return s.RegisterNode(n)
 }
 
 // TouchNode refreshes the node's last_seen. A node whose row is gone (it was
