@@ -24,16 +24,7 @@ func TestRemoteSilentNodeIsLostAndRejoins(t *testing.T) {
 	frozen := joinChild(t, primary, "frozen", "sleep", "only")
 	joinChild(t, primary, "survivor", "sleep")
 	ids := submitAll(t, primary, "sleep", 8, func(int) any { return map[string]int{"ms": 500} })
-	eventually(t, "the node runs jobs", func() bool {
-		running, err := primary.List(testCtx(t), &gigq.ListParams{Status: gigq.StatusRunning})
-		require.NoError(t, err)
-		for _, j := range running {
-			if j.WorkerID == "frozen" {
-				return true
-			}
-		}
-		return false
-	})
+	waitRunningOn(t, primary, "frozen")
 	require.NoError(t, frozen.cmd.Process.Signal(syscall.SIGSTOP))
 	lost := 0
 	for _, id := range ids {

@@ -72,6 +72,21 @@ func submitAll(t testing.TB, node *gigq.Node, task string, n int, params func(i 
 	return ids
 }
 
+// waitRunningOn waits until a job runs on the worker node.
+func waitRunningOn(t testing.TB, node *gigq.Node, worker string) {
+	t.Helper()
+	eventually(t, worker+" runs a job", func() bool {
+		running, err := node.List(testCtx(t), &gigq.ListParams{Status: gigq.StatusRunning})
+		require.NoError(t, err)
+		for _, j := range running {
+			if j.WorkerID == worker {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // completedOnce checks that the job completed with exactly one completed
 // execution, and returns the worker it ran on.
 func completedOnce(t testing.TB, node *gigq.Node, id gigq.JobID) string {
@@ -207,16 +222,7 @@ func TestRemoteNodeLossRequeuesItsJobs(t *testing.T) {
 	victim := joinChild(t, primary, "victim", "sleep")
 	joinChild(t, primary, "survivor", "sleep")
 	ids := submitAll(t, primary, "sleep", 12, func(int) any { return map[string]int{"ms": 700} })
-	eventually(t, "the victim runs jobs", func() bool {
-		running, err := primary.List(testCtx(t), &gigq.ListParams{Status: gigq.StatusRunning})
-		require.NoError(t, err)
-		for _, j := range running {
-			if j.WorkerID == "victim" {
-				return true
-			}
-		}
-		return false
-	})
+	waitRunningOn(t, primary, "victim")
 	victim.kill()
 	lost := 0
 	for _, id := range ids {
