@@ -296,7 +296,12 @@ func TestValidate(t *testing.T) {
 		{"steady", bench.Config{Rate: 0, Duration: time.Second}, "rate must be from 1 to 100000 (got 0)"},
 		{"steady", bench.Config{Rate: 10, Duration: time.Millisecond}, "duration must be from 1s to 1h0m0s (got 1ms)"},
 		{"chain", bench.Config{Steps: 10, Duration: time.Second}, "chain does not take duration (got 1s)"},
-		{"all", bench.Config{}, `unknown scenario "all": use one of burndown, chain, fanout, diamond, depth, steady, ceiling`},
+		{"remote", bench.Config{Jobs: 10, LatencyJobs: 0}, "latency-jobs must be from 1 to 10000000 (got 0)"},
+		{"remote", bench.Config{Jobs: 10, LatencyJobs: 5, Concurrency: -2}, "concurrency must be from 1 to 1024 (got -2)"},
+		{"remote", bench.Config{Jobs: 10, LatencyJobs: 5, Workers: 4}, "remote does not take workers (got 4)"},
+		{"burndown", bench.Config{Jobs: 10, Concurrency: 4}, "burndown does not take concurrency (got 4)"},
+		{"steady", bench.Config{Rate: 10, Duration: time.Second, LatencyJobs: 4}, "steady does not take latency-jobs (got 4)"},
+		{"all", bench.Config{}, `unknown scenario "all": use one of burndown, chain, fanout, diamond, depth, steady, remote, ceiling`},
 	} {
 		err := bench.Validate(tc.scenario, tc.cfg)
 		require.ErrorContains(t, err, tc.want, "%s %+v", tc.scenario, tc.cfg)

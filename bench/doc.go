@@ -20,7 +20,14 @@
 //     wait behind them, and reports their work rate;
 //   - steady submits Config.Rate jobs a second for Config.Duration while a
 //     node works them, and reports each job's latency, submit to
-//     completion.
+//     completion;
+//   - remote runs jobs on worker nodes that join a primary over the
+//     remote transport on loopback (in this process): the throughput of
+//     Config.Jobs jobs run by Config.Concurrency local workers, by one
+//     worker node of Config.Concurrency slots and by two, and the latency
+//     of Config.LatencyJobs jobs run one at a time, locally and through one
+//     worker node (Report.Remote). "all" leaves it out: it measures the
+//     transport, not the engine, and starts servers.
 //
 // RunAll runs a plan of scenarios in turn; AllPlan is "gigq bench all",
 // and WriteSummary its table. Config.Progress is told how the long phases

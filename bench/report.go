@@ -31,7 +31,8 @@ type Report struct {
 	// Jobs / InsertSeconds.
 	InsertSeconds float64 `json:"insert_seconds"`
 	InsertPerSec  float64 `json:"insert_per_sec"`
-	// LatencyMs is submit → completed per job, where measured.
+	// LatencyMs is submit → completed per job, where measured (remote:
+	// of its sequential jobs through one worker node).
 	LatencyMs *Percentiles `json:"latency_ms,omitempty"`
 	// ReleaseMs is a parent's completion → its child's start, where
 	// measured.
@@ -45,11 +46,16 @@ type Report struct {
 	// scenario), elsewhere the process's peak so far.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 	// DBBytes is the database file plus its -wal file at the end.
-	DBBytes int64   `json:"db_bytes"`
-	Sync    string  `json:"sync"`
+	DBBytes int64  `json:"db_bytes"`
+	Sync    string `json:"sync"`
+	// Workers is how many workers the node ran (remote: how many slots
+	// each worker node had).
 	Workers int     `json:"workers"`
 	Machine Machine `json:"machine"`
 	Config  Config  `json:"config"`
+	// Remote is every variant remote measured (omitted elsewhere); the
+	// standard fields above are its two-node run's.
+	Remote *RemoteReport `json:"remote,omitempty"`
 	// Series are the samples behind the figures, for WritePlot: set by
 	// Run, not part of the JSON form (nil in a report read back from it).
 	Series *Series `json:"-"`
@@ -106,6 +112,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if p.p != nil {
 			row(p.name, "p50 %.3f  p95 %.3f  p99 %.3f  max %.3f", p.p.P50, p.p.P95, p.p.P99, p.p.Max)
 		}
+	}
+	if rr := r.Remote; rr != nil {
+		rr.writeRows(row)
 	}
 	row("peak_rss", "%.1f MiB", mib(r.PeakRSSBytes))
 	row("db_size", "%.1f MiB", mib(r.DBBytes))

@@ -41,9 +41,12 @@ type Config struct {
 	// Default "": a file in a new temporary directory, removed after the
 	// run.
 	DB string `json:"db"`
-	// Jobs is how many jobs burndown, depth and ceiling run (1 to
-	// MaxJobs).
+	// Jobs is how many jobs burndown, depth and ceiling run, and remote in
+	// each throughput run (1 to MaxJobs).
 	Jobs int `json:"jobs,omitempty"`
+	// LatencyJobs is how many jobs remote runs one at a time in each of
+	// its latency runs (1 to MaxJobs).
+	LatencyJobs int `json:"latency_jobs,omitempty"`
 	// Steps is how many steps chain's workflow has (2 to MaxSteps).
 	Steps int `json:"steps,omitempty"`
 	// Width is how many jobs fanout runs between its root and its sink (1
@@ -64,7 +67,11 @@ type Config struct {
 	// Workers is how many workers the gigq scenarios' node runs (1 to
 	// MaxWorkers). Default DefaultWorkers; ceiling takes none.
 	Workers int `json:"workers,omitempty"`
-	// Submitters is how many goroutines burndown and depth submit their
+	// Concurrency is how many jobs each of remote's worker nodes runs at
+	// once, and how many workers its local baseline has (1 to
+	// MaxWorkers). Default DefaultWorkers.
+	Concurrency int `json:"concurrency,omitempty"`
+	// Submitters is how many goroutines burndown, depth and remote submit their
 	// jobs from, one job per Submit (1 to MaxWorkers; default
 	// DefaultSubmitters): group commit writes up to that many per
 	// transaction.
@@ -86,7 +93,8 @@ type scenario struct {
 	// maxWidth is the largest Width it takes; 0: it takes none.
 	maxWidth int
 	// defaults are the other settings' defaults (Width, Layers, Queued,
-	// Rate, Duration): a setting it takes has one.
+	// Rate, Duration, LatencyJobs, Concurrency): a setting it takes has
+	// one.
 	defaults Config
 	run      func(ctx context.Context, cfg Config, path string) (*Report, error)
 }
@@ -98,15 +106,18 @@ var scenarios = map[string]scenario{
 	"diamond":  {workers: true, maxWidth: MaxWidth, defaults: Config{Layers: 10, Width: 10}, run: diamond},
 	"depth":    {jobs: true, workers: true, submitters: true, size: 10_000, defaults: Config{Queued: 100_000}, run: depth},
 	"steady":   {workers: true, defaults: Config{Rate: 500, Duration: 10 * time.Second}, run: steady},
-	"ceiling":  {jobs: true, size: 100_000, run: ceiling},
+	"remote": {jobs: true, submitters: true, size: 20_000,
+		defaults: Config{LatencyJobs: 1000, Concurrency: DefaultWorkers}, run: remote},
+	"ceiling": {jobs: true, size: 100_000, run: ceiling},
 }
 
 // Defaults is the named scenario's default configuration (an unknown name
 // gives the zero Config, which Validate refuses): burndown 10,000 jobs,
 // chain 1,000 steps, fanout width 1,000, diamond 10 layers of width 10,
 // depth 10,000 jobs behind 100,000 queued, steady 500 jobs/s for 10 s,
-// ceiling 100,000 jobs; DefaultWorkers workers for the gigq scenarios;
-// sync normal; a temporary database.
+// remote 20,000 jobs a throughput run and 1,000 a latency run, ceiling
+// 100,000 jobs; DefaultWorkers workers for the gigq scenarios (remote:
+// DefaultWorkers slots a worker node); sync normal; a temporary database.
 func Defaults(name string) Config {
 	s, ok := scenarios[name]
 	if !ok {
@@ -121,13 +132,14 @@ func Defaults(name string) Config {
 	}
 	d := s.defaults
 	cfg.Width, cfg.Layers, cfg.Queued, cfg.Rate, cfg.Duration = d.Width, d.Layers, d.Queued, d.Rate, d.Duration
+	cfg.LatencyJobs, cfg.Concurrency = d.LatencyJobs, d.Concurrency
 	return cfg
 }
 
 // Scenarios names the scenarios Run knows, in the order the CLI lists them
 // ("all", which runs several, is RunAll's).
 func Scenarios() []string {
-	return []string{"burndown", "chain", "fanout", "diamond", "depth", "steady", "ceiling"}
+	return []string{"burndown", "chain", "fanout", "diamond", "depth", "steady", "remote", "ceiling"}
 }
 
 // withDefaults fills the defaults of the scenario's settings.
@@ -140,6 +152,9 @@ func (c Config) withDefaults(s scenario) Config {
 	}
 	if s.submitters && c.Submitters == 0 {
 		c.Submitters = DefaultSubmitters
+	}
+	if s.defaults.Concurrency > 0 && c.Concurrency == 0 {
+		c.Concurrency = s.defaults.Concurrency
 	}
 	return c
 }
@@ -183,6 +198,12 @@ func Validate(name string, cfg Config) error {
 		return err
 	}
 	if err := checkSize("rate", name, s.defaults.Rate > 0, cfg.Rate, 1, MaxRate); err != nil {
+		return err
+	}
+	if err := checkSize("latency-jobs", name, s.defaults.LatencyJobs > 0, cfg.LatencyJobs, 1, MaxJobs); err != nil {
+		return err
+	}
+	if err := checkSize("concurrency", name, s.defaults.Concurrency > 0, cfg.Concurrency, 1, MaxWorkers); err != nil {
 		return err
 	}
 	if d := cfg.Duration; s.defaults.Duration == 0 && d != 0 {

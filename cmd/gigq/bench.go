@@ -11,18 +11,19 @@ import (
 )
 
 // benchSizeFlags are the flags that size one scenario: "all" takes none.
-var benchSizeFlags = []string{"db", "jobs", "submitters", "steps", "width", "layers", "queued", "rate", "duration"}
+var benchSizeFlags = []string{"db", "jobs", "submitters", "steps", "width", "layers", "queued", "rate", "duration",
+	"latency-jobs", "concurrency"}
 
 func (a *app) benchCmd() *cobra.Command {
 	var (
-		jobs, steps, workers, submitters, width, layers, queued, rate int
-		duration                                                      time.Duration
-		sync, plotPath                                                string
-		asJSON                                                        bool
+		jobs, steps, workers, submitters, width, layers, queued, rate, latencyJobs, concurrency int
+		duration                                                                                time.Duration
+		sync, plotPath                                                                          string
+		asJSON                                                                                  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench SCENARIO",
-		Short: "Measure gigq on this machine: burndown, chain, fanout, diamond, depth, steady, ceiling or all",
+		Short: "Measure gigq on this machine: burndown, chain, fanout, diamond, depth, steady, remote, ceiling or all",
 		Long: `Run a benchmark scenario on a new database file and print its report.
 
 Scenarios:
@@ -54,6 +55,19 @@ Scenarios:
             by a ticker; latency_ms is each job's completion minus the
             start of its submit call, insert_per_sec the submit rate
             achieved.
+  remote    worker nodes joined to a primary over the remote transport on
+            loopback, all in this process, each run on a new database:
+            the throughput of --jobs no-op jobs (default 20000; inserted
+            first, then timed from opening the node until every one is
+            completed, as burndown) run by --concurrency local workers
+            (default 32), by one worker node of --concurrency slots, and by
+            two, through a primary that runs no jobs itself; then the
+            latency of --latency-jobs jobs (default 1000) submitted one at
+            a time, each once the one before completed, locally and through
+            one worker node. jobs_per_sec and seconds are the two-node
+            run's, latency_ms the one-node latency; the remote object has
+            every variant and added_latency_ms, the one-node p50 minus the
+            local p50. It is not part of all.
   ceiling   raw SQLite, no gigq: one connection, gigq's pragmas, a minimal
             jobs table with UUIDv7 text keys; insert --jobs rows (default
             100000), then claim and complete each by id, in transactions
@@ -74,9 +88,12 @@ report states the peak RSS of the process, the size of the database file
 and its -wal, the machine (CPU, cores, Go, SQLite) and the configuration;
 --json prints it as one JSON object with the fields scenario, jobs,
 completed, seconds, jobs_per_sec, insert_seconds, insert_per_sec,
-latency_ms ({p50,p95,p99,max}, steady only), release_ms (the same; chain,
-fanout and diamond), queued (depth only), peak_rss_bytes, db_bytes, sync,
-workers, machine and config.
+latency_ms ({p50,p95,p99,max}, steady and remote), release_ms (the same;
+chain, fanout and diamond), queued (depth only), peak_rss_bytes, db_bytes,
+sync, workers (remote: slots a worker node), machine, config and, for
+remote only, remote: {local, one_node, two_nodes}, each {slots, seconds,
+jobs_per_sec, join_ms and node_jobs (worker nodes only), latency_ms (local
+and one_node)}, with latency_jobs and added_latency_ms.
 
 When stderr is a terminal and --json is not set, a progress bar on stderr
 shows the long phases (inserting, working, steady's submits) and is
@@ -90,6 +107,7 @@ scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
   gigq bench diamond --layers 10 --width 10
   gigq bench depth --queued 1000000 --jobs 10000
   gigq bench steady --rate 1000 --duration 30s --plot steady.png
+  gigq bench remote --jobs 20000 --latency-jobs 1000 --concurrency 32 --json
   gigq bench ceiling --jobs 100000 --sync full
   gigq bench all --json`,
 		Args: exactArgs(1, "a scenario: "+strings.Join(append(bench.Scenarios(), "all"), ", ")),
@@ -98,6 +116,9 @@ scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
 			flags := cmd.Flags()
 			if flags.Changed("workers") && workers == 0 { // (the library reads 0 as its default)
 				return usageErrorf("invalid --workers 0: use 1 to %d", bench.MaxWorkers)
+			}
+			if flags.Changed("concurrency") && concurrency == 0 { // (likewise)
+				return usageErrorf("invalid --concurrency 0: use 1 to %d", bench.MaxWorkers)
 			}
 			if plotPath != "" {
 				if err := bench.CheckPlotPath(plotPath); err != nil {
@@ -148,7 +169,8 @@ scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
 			}{{"jobs", &cfg.Jobs, jobs}, {"steps", &cfg.Steps, steps}, {"workers", &cfg.Workers, workers},
 				{"submitters", &cfg.Submitters, submitters},
 				{"width", &cfg.Width, width}, {"layers", &cfg.Layers, layers}, {"queued", &cfg.Queued, queued},
-				{"rate", &cfg.Rate, rate}} {
+				{"rate", &cfg.Rate, rate}, {"latency-jobs", &cfg.LatencyJobs, latencyJobs},
+				{"concurrency", &cfg.Concurrency, concurrency}} {
 				if flags.Changed(f.flag) {
 					*f.dst = f.v
 				}
@@ -179,15 +201,18 @@ scenario (FILE-burndown.svg, FILE-chain.svg, ...).`,
 		}),
 	}
 	f := cmd.Flags()
-	f.IntVar(&jobs, "jobs", 0, "jobs to run: burndown, depth and ceiling (default 10000 for burndown and depth, 100000 for ceiling)")
+	f.IntVar(&jobs, "jobs", 0, "jobs to run: burndown, depth, ceiling and each of remote's throughput runs "+
+		"(default 10000 for burndown and depth, 20000 for remote, 100000 for ceiling)")
+	f.IntVar(&latencyJobs, "latency-jobs", 0, "jobs each of remote's latency runs submits one at a time (default 1000)")
+	f.IntVar(&concurrency, "concurrency", 0, "slots of each of remote's worker nodes, and workers of its local baseline (default 32)")
 	f.IntVar(&steps, "steps", 0, "steps of chain's workflow (default 1000)")
 	f.IntVar(&width, "width", 0, "steps between fanout's root and sink (default 1000), or of each diamond layer (default 10)")
 	f.IntVar(&layers, "layers", 0, "layers of diamond's workflow (default 10)")
 	f.IntVar(&queued, "queued", 0, "jobs depth leaves queued behind its --jobs (default 100000)")
 	f.IntVar(&rate, "rate", 0, "jobs a second steady submits (default 500)")
 	f.DurationVar(&duration, "duration", 0, "how long steady submits, e.g. 30s (default 10s)")
-	f.IntVar(&workers, "workers", bench.DefaultWorkers, "workers of the node: every scenario but ceiling")
-	f.IntVar(&submitters, "submitters", 0, "goroutines burndown and depth submit from, one job per Submit (default 64)")
+	f.IntVar(&workers, "workers", bench.DefaultWorkers, "workers of the node: every scenario but remote (see --concurrency) and ceiling")
+	f.IntVar(&submitters, "submitters", 0, "goroutines burndown, depth and remote submit from, one job per Submit (default 64)")
 	f.StringVar(&sync, "sync", "normal", "commit durability: normal or full (gigq's Sync; ceiling's PRAGMA synchronous)")
 	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object (all: a JSON array of them)")
 	f.StringVar(&plotPath, "plot", "", "also draw throughput over time and the latency histogram to FILE.svg or FILE.png "+

@@ -56,6 +56,55 @@ func TestBenchFanoutJSON(t *testing.T) {
 	require.JSONEq(t, `{"db":"","width":10,"workers":2,"sync":"normal"}`, string(m["config"]))
 }
 
+func TestBenchRemoteJSON(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, "bench", "remote", "--jobs", "40", "--latency-jobs", "10", "--concurrency", "2", "--json")
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &m), r.stdout)
+	for _, k := range append(benchFields, "latency_ms", "remote") {
+		require.Contains(t, m, k)
+	}
+	require.JSONEq(t, `"remote"`, string(m["scenario"]))
+	require.JSONEq(t, `40`, string(m["jobs"]))
+	require.JSONEq(t, `40`, string(m["completed"]))
+	require.JSONEq(t, `2`, string(m["workers"]))
+	require.JSONEq(t, `{"db":"","jobs":40,"latency_jobs":10,"concurrency":2,"submitters":64,"sync":"normal"}`,
+		string(m["config"]))
+	type variant struct {
+		Slots      int             `json:"slots"`
+		JobsPerSec float64         `json:"jobs_per_sec"`
+		NodeJobs   []int           `json:"node_jobs"`
+		LatencyMs  json.RawMessage `json:"latency_ms"`
+	}
+	var remote struct {
+		Local          variant  `json:"local"`
+		OneNode        variant  `json:"one_node"`
+		TwoNodes       variant  `json:"two_nodes"`
+		LatencyJobs    int      `json:"latency_jobs"`
+		AddedLatencyMs *float64 `json:"added_latency_ms"`
+	}
+	require.NoError(t, json.Unmarshal(m["remote"], &remote))
+	require.Equal(t, 10, remote.LatencyJobs)
+	require.NotNil(t, remote.AddedLatencyMs)
+	require.Equal(t, []int{2, 2, 4}, []int{remote.Local.Slots, remote.OneNode.Slots, remote.TwoNodes.Slots})
+	for _, v := range []float64{remote.Local.JobsPerSec, remote.OneNode.JobsPerSec, remote.TwoNodes.JobsPerSec} {
+		require.Positive(t, v)
+	}
+	require.Equal(t, []int{40}, remote.OneNode.NodeJobs)
+	require.Len(t, remote.TwoNodes.NodeJobs, 2)
+	require.NotEmpty(t, remote.Local.LatencyMs)
+	require.NotEmpty(t, remote.OneNode.LatencyMs)
+	require.Empty(t, remote.TwoNodes.LatencyMs)
+
+	r = runCLI(t, "bench", "remote", "--jobs", "10", "--latency-jobs", "3", "--concurrency", "1")
+	require.Equal(t, exitOK, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	for _, want := range []string{"remote", "jobs_per_sec", "one_node", "two_nodes", "added_latency_ms", "latency_ms"} {
+		require.Contains(t, r.stdout, want)
+	}
+	requireNoProgress(t, r)
+}
+
 func TestBenchKeepsNamedDatabase(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
@@ -83,8 +132,14 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "chain", "--workers", "-3"}, "workers must be from 1 to 1024 (got -3)"},
 		{[]string{"bench", "burndown", "--steps", "5"}, "burndown does not take steps"},
 		{[]string{"bench", "ceiling", "--workers", "2"}, "ceiling does not take workers"},
-		{[]string{"bench", "rush"}, `unknown scenario "rush": use one of burndown, chain, fanout, diamond, depth, steady, ceiling`},
-		{[]string{"bench"}, "bench takes a scenario: burndown, chain, fanout, diamond, depth, steady, ceiling, all (got 0)"},
+		{[]string{"bench", "rush"}, `unknown scenario "rush": use one of burndown, chain, fanout, diamond, depth, steady, remote, ceiling`},
+		{[]string{"bench"}, "bench takes a scenario: burndown, chain, fanout, diamond, depth, steady, remote, ceiling, all (got 0)"},
+		{[]string{"bench", "remote", "--latency-jobs", "0"}, "latency-jobs must be from 1 to 10000000 (got 0)"},
+		{[]string{"bench", "remote", "--concurrency", "0"}, "invalid --concurrency 0: use 1 to 1024"},
+		{[]string{"bench", "remote", "--concurrency", "2000"}, "concurrency must be from 1 to 1024 (got 2000)"},
+		{[]string{"bench", "remote", "--workers", "4"}, "remote does not take workers (got 4)"},
+		{[]string{"bench", "burndown", "--concurrency", "4"}, "burndown does not take concurrency (got 4)"},
+		{[]string{"bench", "all", "--latency-jobs", "5"}, "all does not take --latency-jobs"},
 		{[]string{"bench", "fanout", "--width", "0"}, "width must be from 1 to 100000 (got 0)"},
 		{[]string{"bench", "diamond", "--width", "2000"}, "width must be from 1 to 1000 (got 2000)"},
 		{[]string{"bench", "burndown", "--width", "5"}, "burndown does not take width"},
