@@ -30,6 +30,8 @@ const httpShutdownTimeout = 10 * time.Second
 func (a *app) nodeCmd() *cobra.Command {
 	var (
 		wf    workerFlags
+		rf    remoteFlags
+		rp    primaryFlags
 		addr  string
 		token string
 	)
@@ -45,14 +47,40 @@ worker does (--shutdown-grace).
 The server listens on loopback by default. With --token (or GIGQ_TOKEN)
 every /api/ request must send "Authorization: Bearer <token>", and the
 dashboard asks for the token once (/login) and keeps an HttpOnly session
-cookie; binding a non-loopback address without a token is refused.`,
+cookie; binding a non-loopback address without a token is refused.
+
+With --remote-listen the node is also a primary: worker nodes on other
+machines ("gigq worker --join HOST:PORT", no database of their own) join it
+there and run its jobs, each job going only to a node that has its handler.
+The address they should join is logged at start (useful with port 0). With
+--concurrency 0 the primary runs no jobs itself and only dispatches to
+worker nodes. Every worker node must know --remote-secret (or
+GIGQ_REMOTE_SECRET), which never crosses the network; listening on a
+non-loopback address without one is refused, and a wildcard address such as
+0.0.0.0:7420 needs --remote-advertise, the HOST:PORT worker nodes dial.
+--remote-tls-cert and --remote-tls-key encrypt the link (worker nodes then
+need TLS flags too); with --remote-tls-ca each side also checks the other's
+certificate. A worker node silent for --remote-heartbeat-timeout (or whose
+connection drops) is taken for lost: its running attempts fail with
+"node <id> lost" and are retried elsewhere.`,
 		Example: `  gigq node
   gigq node --http 0.0.0.0:7777 --token "$(openssl rand -hex 16)" --concurrency 4
-  curl -s localhost:7777/api/stats`,
+  curl -s localhost:7777/api/stats
+  GIGQ_REMOTE_SECRET=s3cret gigq node --remote-listen 0.0.0.0:7420 --remote-advertise 10.0.0.5:7420 --concurrency 0`,
 		Annotations: map[string]string{annotDefaultLevel: "info"},
 		Args:        exactArgs(0, "no arguments"),
 		RunE: runtimeE(func(cmd *cobra.Command, _ []string) error {
-			if err := wf.validate(); err != nil {
+			primary := cmd.Flags().Changed("remote-listen")
+			if !primary {
+				if err := onlyWith(cmd, "--remote-listen", append(rp.names(), rf.names()...)...); err != nil {
+					return err
+				}
+			}
+			minConcurrency := 1
+			if primary {
+				minConcurrency = 0 // no workers of its own: worker nodes run every job
+			}
+			if err := wf.validate(minConcurrency); err != nil {
 				return err
 			}
 			if !cmd.Flags().Changed("token") {
@@ -62,6 +90,20 @@ cookie; binding a non-loopback address without a token is refused.`,
 				return err
 			}
 			cfg := wf.config(a)
+			if primary {
+				if err := rf.resolve(a, cmd); err != nil {
+					return err
+				}
+				remote, err := rp.config(&rf)
+				if err != nil {
+					return err
+				}
+				cfg.Remote = remote
+				if wf.concurrency == 0 {
+					// The node registers the tasks it runs itself: none.
+					cfg.Workers, cfg.Registry = gigq.NoWorkers, nil
+				}
+			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			cfg.Metrics = reg
@@ -72,6 +114,10 @@ cookie; binding a non-loopback address without a token is refused.`,
 			}
 			defer func() { _ = ln.Close() }() // Shutdown closed it already, unless Open failed
 			return a.runNode(ctx, cfg, func(n *gigq.Node) error {
+				if join := n.RemoteAddress(); join != "" {
+					a.log.Info().Str("join", join).Int("workers", max(wf.concurrency, 0)).Bool("secret", rf.secret != "").
+						Bool("tls", cfg.Remote.TLS != nil).Msg("accepting worker nodes on " + join)
+				}
 				return a.serveHTTP(ctx, ln, n, web.Options{Token: token, Gatherer: reg, Logger: &a.log})
 			})
 		}),
@@ -80,7 +126,49 @@ cookie; binding a non-loopback address without a token is refused.`,
 	wf.register(f)
 	f.StringVar(&addr, "http", defaultHTTPAddr, "address the HTTP server listens on (host:port)")
 	f.StringVar(&token, "token", "", "bearer token required on every /api/ request (env "+envToken+" when --token is not given)")
+	rp.register(f)
+	rf.register(f)
 	return cmd
+}
+
+// primaryFlags are the flags of gigq node that make it a primary worker
+// nodes join (besides the shared remoteFlags).
+type primaryFlags struct {
+	listen           string
+	advertise        string
+	heartbeatTimeout time.Duration
+}
+
+func (rp *primaryFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&rp.listen, "remote-listen", "",
+		"accept worker nodes (gigq worker --join) on HOST:PORT, e.g. 0.0.0.0:7420 (port 0 picks a free one)")
+	f.StringVar(&rp.advertise, "remote-advertise", "",
+		"HOST:PORT worker nodes dial, when it differs from --remote-listen (required with a wildcard --remote-listen)")
+	f.DurationVar(&rp.heartbeatTimeout, "remote-heartbeat-timeout", 10*time.Second,
+		"how long a worker node may stay silent before it is taken for lost and its running jobs are retried")
+}
+
+// names are the flags that mean something only with --remote-listen.
+func (*primaryFlags) names() []string {
+	return []string{"remote-advertise", "remote-heartbeat-timeout"}
+}
+
+// config is the node's Remote configuration.
+func (rp *primaryFlags) config(rf *remoteFlags) (*gigq.RemoteConfig, error) {
+	if rp.listen == "" {
+		return nil, usageErrorf("--remote-listen must not be empty: want HOST:PORT, e.g. 0.0.0.0:7420")
+	}
+	if err := checkHostPort("remote-listen", rp.listen); err != nil {
+		return nil, err
+	}
+	if err := checkHostPort("remote-advertise", rp.advertise); err != nil {
+		return nil, err
+	}
+	if err := positiveDuration("remote-heartbeat-timeout", rp.heartbeatTimeout); err != nil {
+		return nil, err
+	}
+	return &gigq.RemoteConfig{Listen: rp.listen, Advertise: rp.advertise, Secret: rf.secret, TLS: rf.tls(),
+		HeartbeatTimeout: rp.heartbeatTimeout}, nil
 }
 
 // serveHTTP serves the node's web handler on ln until ctx ends, then shuts
@@ -166,9 +254,15 @@ func (wf *workerFlags) register(f *pflag.FlagSet) {
 		"also run the exec handler: jobs that run any command line they name, as this process's user")
 }
 
-func (wf *workerFlags) validate() error {
-	if wf.concurrency < 1 {
-		return usageErrorf("invalid --concurrency %d: must be at least 1", wf.concurrency)
+// validate checks the flags. --concurrency must be at least
+// minConcurrency: 1, or 0 for a primary (gigq node --remote-listen).
+func (wf *workerFlags) validate(minConcurrency int) error {
+	if wf.concurrency < minConcurrency {
+		hint := ""
+		if wf.concurrency == 0 {
+			hint = " (0, no workers of its own, only for a primary: gigq node --remote-listen)"
+		}
+		return usageErrorf("invalid --concurrency %d: must be at least %d%s", wf.concurrency, minConcurrency, hint)
 	}
 	if wf.lease <= 2*time.Second {
 		return usageErrorf("invalid --lease %s: must be longer than the 2s heartbeat", wf.lease)

@@ -120,9 +120,12 @@ func runnersNote(function string, nodes []gigq.NodeInfo, now time.Time) string {
 		if now.Sub(nd.LastSeen) > nodeSeenWithin {
 			continue
 		}
-		if nd.Has(function) {
+		switch {
+		case nd.Has(function):
 			with = append(with, nd.ID)
-		} else {
+		case len(nd.Handlers) == 0:
+			without = append(without, nd.ID+" (runs no jobs itself)")
+		default:
 			without = append(without, fmt.Sprintf("%s (%s)", nd.ID, strings.Join(nd.Handlers, ", ")))
 		}
 	}

@@ -25,4 +25,7 @@ func TestRunnersNote(t *testing.T) {
 		runnersNote("resize", []gigq.NodeInfo{a}, now))
 	require.Equal(t, `Waiting: no worker or node is running on this database; start one with handler "echo" (gigq worker)`,
 		runnersNote("echo", nil, now))
+	primary := gigq.NodeInfo{ID: "p", LastSeen: now, Handlers: []string{}}
+	require.Equal(t, `Waiting: no running worker or node has handler "echo". Running: p (runs no jobs itself)`,
+		runnersNote("echo", []gigq.NodeInfo{primary}, now), "a primary without workers of its own")
 }
