@@ -124,7 +124,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 
 // Close stops the node: it stops claiming, lets running attempts finish
 // for up to Config.ShutdownTimeout (or until ctx ends), then cancels their
-// contexts, commits the last reports, stops the actors and closes the
+// contexts (on worker nodes too: a primary's worker nodes cancel the
+// attempts it gave them, which go back to pending without using an
+// attempt), commits the last reports, stops the actors and closes the
 // database. It is idempotent; later calls return the first call's result.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() {
@@ -143,6 +145,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 		// Ask running handlers to stop, and give them a moment to report.
 		n.log.Warn().Err(err).Msg("running jobs did not finish in time; cancelling them")
 		n.baseCancel()
+		n.sys.ReleaseRemote()
 		last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if err := n.sys.Drain(last); err != nil {
 			n.log.Warn().Err(err).Msg("handlers ignored cancellation; their jobs stay running until reclaimed")

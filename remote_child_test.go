@@ -37,6 +37,10 @@ type childEnv struct {
 	Tasks       []string `json:"tasks"` // of childTasks
 	TLS         *gigq.RemoteTLS
 	Protocol    uint32 `json:"protocol,omitempty"`
+	GraceMS     int    `json:"grace_ms,omitempty"`
+	// Primary makes the child a primary on DB listening on Join instead.
+	Primary bool   `json:"primary,omitempty"`
+	DB      string `json:"db,omitempty"`
 }
 
 const childVar = "GIGQ_TEST_WORKER_NODE"
@@ -54,6 +58,7 @@ func childTasks() map[string]gigq.TaskDef {
 				j, _ := gigq.JobFromContext(ctx)
 				return j.WorkerID, nil
 			case <-ctx.Done():
+				fmt.Println("sleep cancelled")
 				return "", ctx.Err()
 			}
 		}),
@@ -82,6 +87,9 @@ func runChild(spec string) int {
 		fmt.Println("bad spec:", err)
 		return 2
 	}
+	if env.Primary {
+		return runPrimaryChild(env)
+	}
 	reg := gigq.NewRegistry()
 	all := childTasks()
 	for _, name := range env.Tasks {
@@ -89,7 +97,7 @@ func runChild(spec string) int {
 	}
 	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
 	cfg := gigq.WorkerNodeConfig{Join: env.Join, ID: env.ID, Secret: env.Secret, Concurrency: env.Concurrency,
-		Registry: reg, TLS: env.TLS, Logger: &log, ShutdownTimeout: 5 * time.Second}
+		Registry: reg, TLS: env.TLS, Logger: &log, ShutdownTimeout: 5 * time.Second, Grace: time.Duration(env.GraceMS) * time.Millisecond}
 	if env.Protocol != 0 {
 		gigq.SetWorkerNodeProtocol(&cfg, env.Protocol)
 	}
@@ -118,6 +126,25 @@ func runChild(spec string) int {
 			return closeChild(w)
 		}
 	}
+}
+
+// runPrimaryChild is a primary child's main: it prints "listening", and
+// runs until stdin closes or it is killed.
+func runPrimaryChild(env childEnv) int {
+	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
+	n, err := gigq.Open(context.Background(), gigq.Config{Path: env.DB, Workers: gigq.NoWorkers, Logger: &log,
+		Remote: &gigq.RemoteConfig{Listen: env.Join}})
+	if err != nil {
+		fmt.Println("open:", err)
+		return 1
+	}
+	fmt.Println("listening", n.RemoteAddress())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	if err := n.Close(context.Background()); err != nil {
+		fmt.Println("close:", err)
+		return 1
+	}
+	return 0
 }
 
 func closeChild(w *gigq.WorkerNode) int {

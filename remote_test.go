@@ -239,3 +239,44 @@ func TestRemoteNodeLossRequeuesItsJobs(t *testing.T) {
 	}
 	require.Positive(t, lost, "the victim's running attempts were failed as lost")
 }
+
+// TestRemotePrimaryCloseReleasesRemoteJobs: a primary that closes while a
+// worker node runs a job past its ShutdownTimeout has the worker node
+// cancel it; the job goes back to pending without using an attempt.
+func TestRemotePrimaryCloseReleasesRemoteJobs(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	primary := openPrimary(t, gigq.Config{Path: path, ShutdownTimeout: 50 * time.Millisecond})
+	c := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "w", Tasks: []string{"sleep"}, Concurrency: 1})
+	c.expect("joined")
+	id, err := primary.Submit(testCtx(t), "sleep", map[string]int{"ms": 60_000}, nil)
+	require.NoError(t, err)
+	waitRunningOn(t, primary, "w")
+	closeNode(t, primary)
+	c.expect("sleep cancelled")
+
+	reader := openNode(t, gigq.Config{Path: path, ClientOnly: true})
+	j := status(t, reader, id)
+	require.Equal(t, gigq.StatusPending, j.Status)
+	require.Zero(t, j.Attempts, "a released attempt is not counted")
+	require.Len(t, j.Executions, 1)
+	require.Contains(t, *j.Executions[0].Error, "interrupted: primary")
+}
+
+// TestRemoteWorkerNodeCancelsAfterGrace: the primary dies (kill -9) while
+// a worker node runs a job; past its grace period the worker node cancels
+// the attempt it can no longer report, and keeps trying to join.
+func TestRemoteWorkerNodeCancelsAfterGrace(t *testing.T) {
+	t.Parallel()
+	path, addr := dbPath(t), freePort(t)
+	p := startChild(t, childEnv{Primary: true, DB: path, Join: addr, ID: "primary"})
+	p.expect("listening")
+	c := startChild(t, childEnv{Join: addr, ID: "orphan", Tasks: []string{"sleep"}, Concurrency: 1, GraceMS: 500})
+	c.expect("joined")
+	client := openNode(t, gigq.Config{Path: path, ClientOnly: true})
+	_, err := client.Submit(testCtx(t), "sleep", map[string]int{"ms": 60_000}, nil)
+	require.NoError(t, err)
+	waitRunningOn(t, client, "orphan")
+	p.kill()
+	c.expect("sleep cancelled")
+}

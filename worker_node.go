@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,7 +28,8 @@ type WorkerNodeConfig struct {
 	// Concurrency is how many jobs it runs at once. Default 4.
 	Concurrency int
 	// ID is written as worker_id on the jobs it runs. Default
-	// "<hostname>-<pid>".
+	// "<hostname>-<pid>-w<n>", n counting the worker nodes this process
+	// started (a node opened in the same process is "<hostname>-<pid>").
 	ID string
 	// Listen is the HOST:PORT this worker node serves on: the primary
 	// connects back to it. Default: port 0 on the address this machine
@@ -73,6 +75,10 @@ type WorkerNode struct {
 	closeErr  error
 }
 
+// workerNodes counts the worker nodes this process started, for their
+// default ids.
+var workerNodes atomic.Int64
+
 // WorkerNodeStatus describes a worker node's link to its primary.
 type WorkerNodeStatus struct {
 	Joined  bool   // joined now
@@ -92,7 +98,7 @@ func StartWorkerNode(ctx context.Context, cfg WorkerNodeConfig) (*WorkerNode, er
 		cfg.Concurrency = 4
 	}
 	if cfg.ID == "" {
-		cfg.ID = fmt.Sprintf("%s-%d", hostname(), os.Getpid())
+		cfg.ID = fmt.Sprintf("%s-%d-w%d", hostname(), os.Getpid(), workerNodes.Add(1))
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = time.Minute

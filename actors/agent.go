@@ -51,6 +51,7 @@ type agent struct {
 	drainers []*actor.PID
 
 	running  map[persistence.ExecutionID]*attempt
+	released map[persistence.ExecutionID]string // attempts the primary cancelled to release them, with why
 	unacked  map[persistence.ExecutionID]*messages.Report
 	tick     *time.Timer
 	joinWait *time.Timer
@@ -96,7 +97,8 @@ const (
 func newAgentProps(cfg *AgentConfig) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &agent{cfg: cfg, log: cfg.Logger.With().Str("actor", "agent").Logger(),
-			running: map[persistence.ExecutionID]*attempt{}, unacked: map[persistence.ExecutionID]*messages.Report{}}
+			running: map[persistence.ExecutionID]*attempt{}, unacked: map[persistence.ExecutionID]*messages.Report{},
+			released: map[persistence.ExecutionID]string{}}
 	})
 }
 
@@ -128,6 +130,9 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *messages.CancelAttempt:
 		if a.phase == phaseJoined && msg.Session == a.session {
 			if at := a.running[persistence.ExecutionID(msg.ExecutionId)]; at != nil {
+				if msg.Release {
+					a.released[at.job.ExecutionID] = msg.Reason
+				}
 				at.cancel()
 			}
 		}
@@ -144,13 +149,13 @@ func (a *agent) Receive(ctx actor.Context) {
 		a.handleTick(ctx)
 		a.arm(ctx)
 	case *actor.Terminated:
-		if a.node != nil && msg.Who.Equal(a.node) {
+		if a.node != nil && msg.Who.Equal(a.node) && !a.left {
 			a.lose(ctx, "connection to the primary closed")
 		}
 	case *actor.DeadLetterResponse:
 		// A heartbeat or a report reached no actor: the primary no longer
 		// knows this session (it took the node for lost, or restarted).
-		if a.node != nil && msg.Target.Equal(a.node) {
+		if a.node != nil && msg.Target.Equal(a.node) && !a.left {
 			a.lose(ctx, "the primary ended this worker node's session")
 		}
 	case *agentDrain:
@@ -332,6 +337,12 @@ func (a *agent) handleDone(ctx actor.Context, msg *attemptDone) {
 		a.log.Warn().Str("job_id", string(at.job.ID)).Str("err", msg.panicked).Msg("handler panicked")
 	}
 	f := finishAttempt(at.job, msg, a.cfg.BaseContext.Err() != nil, a.cfg.NodeID)
+	if why, ok := a.released[msg.exec]; ok {
+		delete(a.released, msg.exec)
+		if msg.err != nil && msg.panicked == "" {
+			f.Outcome, f.Error = persistence.OutcomeReleased, fmt.Sprintf("interrupted: %s (attempt not counted): %v", why, msg.err)
+		}
+	}
 	a.report(ctx, &messages.Report{ExecutionId: string(f.ExecutionID), JobId: string(f.JobID), Outcome: messages.ToOutcome(f.Outcome),
 		Result: f.Result, Error: f.Error, ElapsedUs: time.Since(at.started).Microseconds()})
 }
@@ -343,6 +354,7 @@ func (a *agent) handleDeadline(ctx actor.Context, msg *attemptDeadline) {
 	}
 	at.cancel()
 	delete(a.running, msg.exec)
+	delete(a.released, msg.exec)
 	a.log.Warn().Str("job_id", string(at.job.ID)).Str("task", at.job.Function).Msg("attempt timed out; abandoning its handler")
 	a.report(ctx, &messages.Report{ExecutionId: string(at.job.ExecutionID), JobId: string(at.job.ID), Outcome: messages.Outcome_OUTCOME_TIMEOUT,
 		Error: timeoutText(at.job.Timeout), ElapsedUs: time.Since(at.started).Microseconds()})
@@ -381,6 +393,7 @@ func (a *agent) handleTick(ctx actor.Context) {
 				delete(a.running, exec)
 			}
 			clear(a.unacked)
+			clear(a.released)
 			a.checkDrained(ctx)
 		}
 	}

@@ -65,7 +65,7 @@ func (g *gateway) Receive(ctx actor.Context) {
 		g.handleHello(ctx, msg)
 	case *messages.Join:
 		g.handleJoin(ctx, msg)
-	case *messages.AnnounceIdle:
+	case *messages.AnnounceIdle, *releaseAttempts:
 		for _, n := range g.nodes {
 			ctx.Send(n, msg)
 		}

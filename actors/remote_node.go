@@ -59,6 +59,14 @@ type remoteNode struct {
 // session's JoinNode settles them).
 type sessionReplaced struct{}
 
+// releaseAttempts is sent by the gateway to every remoteNode when the
+// primary shuts down past its grace: cancel the attempts running on the
+// worker node, which report them released (back to pending, the attempt
+// not counted).
+type releaseAttempts struct {
+	reason string
+}
+
 // remoteTick is the remoteNode's timer: check the heartbeat, refresh the
 // node's row.
 type remoteTick struct{}
@@ -128,6 +136,15 @@ func (n *remoteNode) Receive(ctx actor.Context) {
 	case *messages.AnnounceIdle:
 		for _, s := range n.slots {
 			ctx.Send(s, msg)
+		}
+	case *releaseAttempts:
+		if n.welcomed && !n.ended {
+			for exec := range n.running {
+				ctx.Send(n.agent, &messages.CancelAttempt{Session: n.session, ExecutionId: string(exec), Reason: msg.reason, Release: true})
+			}
+			for exec := range n.adopted {
+				ctx.Send(n.agent, &messages.CancelAttempt{Session: n.session, ExecutionId: string(exec), Reason: msg.reason, Release: true})
+			}
 		}
 	case *sessionReplaced:
 		n.ended = true // the new session settles the attempts

@@ -20,7 +20,10 @@ import (
 func (s *store) applyNode(fx *effects, now time.Time, register bool) {
 	st := s.deps.Store
 	self := persistence.Node{ID: s.deps.WorkerID, Host: s.deps.Host, PID: s.deps.PID, StartedAt: s.deps.startedAt,
-		LastSeen: now, Handlers: s.deps.handlerNames(), Concurrency: s.deps.Workers}
+		LastSeen: now, Handlers: []string{}, Concurrency: s.deps.Workers}
+	if s.deps.Workers > 0 {
+		self.Handlers = s.deps.handlerNames()
+	}
 	err := s.do(func() error {
 		if register {
 			return st.RegisterNode(self)

@@ -159,6 +159,16 @@ func (s *System) RemoteAddress() string {
 	return s.transport.Address
 }
 
+// ReleaseRemote cancels the attempts running on worker nodes, which report
+// them released: their jobs go back to pending without using an attempt.
+// The node calls it when it shuts down and its grace is over (as it
+// cancels its own handlers).
+func (s *System) ReleaseRemote() {
+	if s.deps.gateway != nil {
+		s.sys.Root.Send(s.deps.gateway, &releaseAttempts{reason: fmt.Sprintf("primary %s shut down", s.deps.WorkerID)})
+	}
+}
+
 // ErrStopped is returned by requests to a system that is shutting down.
 var ErrStopped = errors.New("actor system stopped")
 

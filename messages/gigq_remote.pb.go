@@ -1145,10 +1145,13 @@ func (*Left) Descriptor() ([]byte, []int) {
 // CancelAttempt: the primary -> a worker node's agent: cancel the context
 // of a running attempt. The attempt still reports how it ended.
 type CancelAttempt struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Session       string                 `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
-	ExecutionId   string                 `protobuf:"bytes,2,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Session     string                 `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	ExecutionId string                 `protobuf:"bytes,2,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	Reason      string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// release: an attempt that ends with an error once cancelled is reported
+	// as OUTCOME_RELEASED with reason (the primary is shutting down).
+	Release       bool `protobuf:"varint,4,opt,name=release,proto3" json:"release,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1202,6 +1205,13 @@ func (x *CancelAttempt) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *CancelAttempt) GetRelease() bool {
+	if x != nil {
+		return x.Release
+	}
+	return false
 }
 
 var File_gigq_remote_proto protoreflect.FileDescriptor
@@ -1290,11 +1300,12 @@ const file_gigq_remote_proto_rawDesc = "" +
 	"\x05Leave\x12\x18\n" +
 	"\asession\x18\x01 \x01(\tR\asession\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x06\n" +
-	"\x04Left\"d\n" +
+	"\x04Left\"~\n" +
 	"\rCancelAttempt\x12\x18\n" +
 	"\asession\x18\x01 \x01(\tR\asession\x12!\n" +
 	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason*x\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\arelease\x18\x04 \x01(\bR\arelease*x\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OUTCOME_COMPLETED\x10\x01\x12\x12\n" +
