@@ -92,7 +92,7 @@ func StartAgent(cfg AgentConfig) (*Agent, error) {
 	}
 	cfg.startedAt = cfg.Now()
 	sys := newActorSystem(cfg.Logger)
-	tr, err := startTransport(sys, cfg.Listen, cfg.Advertise, cfg.ServerTLS, cfg.ClientTLS)
+	tr, err := startTransport(sys, cfg.Listen, cfg.Advertise, cfg.ServerTLS, cfg.ClientTLS, agentAccepts)
 	if err != nil {
 		sys.Shutdown()
 		return nil, err
@@ -138,9 +138,10 @@ func (a *Agent) request(ctx context.Context, msg any) (any, error) {
 }
 
 // newActorSystem builds an actor system whose protoactor logs go to log at
-// warn level and above. The remote transport's reports about connections
-// (a peer that went away, a failed dial) are demoted to debug: the agent
-// and the primary's node actors log what such an event means for jobs.
+// warn level and above. The remote transport's reports about its outgoing
+// connections (a peer that went away, a failed dial) are demoted to debug:
+// the agent and the primary's node actors log what such an event means for
+// jobs. What it says about what peers send (a message it drops) stays.
 func newActorSystem(log zerolog.Logger) *actor.ActorSystem {
 	pa := log.With().Str("component", "protoactor").Logger().Level(max(zerolog.WarnLevel, log.GetLevel()))
 	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -148,11 +149,12 @@ func newActorSystem(log zerolog.Logger) *actor.ActorSystem {
 	}))
 }
 
-// transportLogs demotes protoactor's per-connection records to debug.
+// transportLogs demotes protoactor's records about outgoing connections
+// to debug.
 type transportLogs struct{ slog.Handler }
 
 func (h transportLogs) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level > slog.LevelDebug && (strings.HasPrefix(r.Message, "EndpointWriter") || strings.HasPrefix(r.Message, "EndpointReader")) {
+	if r.Level > slog.LevelDebug && strings.HasPrefix(r.Message, "EndpointWriter") {
 		r.Level = slog.LevelDebug
 		if !h.Handler.Enabled(ctx, r.Level) {
 			return nil

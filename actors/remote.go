@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -60,7 +61,12 @@ type transport struct {
 // preallocates a million slots per peer), gRPC keepalive so a silent peer
 // is noticed, and one connection attempt per send (2 s) before messages to
 // an unreachable peer are dead-lettered.
-func startTransport(sys *actor.ActorSystem, listen, advertise string, serverTLS, clientTLS *tls.Config) (*transport, error) {
+//
+// accept says which messages peers may send to which actors; every other
+// message is dropped before delivery (a peer could otherwise stop any
+// actor of this node: protoactor delivers whatever a connection sends).
+func startTransport(sys *actor.ActorSystem, listen, advertise string, serverTLS, clientTLS *tls.Config,
+	accept func(target *actor.PID, msg any) bool) (*transport, error) {
 	host, portText, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen address %q: %w (want HOST:PORT)", listen, err)
@@ -83,6 +89,7 @@ func startTransport(sys *actor.ActorSystem, listen, advertise string, serverTLS,
 		remote.WithDialOptions(grpc.WithTransportCredentials(dialCreds),
 			grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true})),
 		remote.WithServerOptions(serverOpts...),
+		remote.WithAcceptMessage(accept),
 	}
 	if advertise != "" {
 		opts = append(opts, remote.WithAdvertisedHost(advertise))
@@ -124,4 +131,43 @@ func pidOf(r *messages.ActorRef) *actor.PID {
 		return nil
 	}
 	return actor.NewPID(r.Address, r.Id)
+}
+
+// primaryAccepts is what a primary takes from its peers: the join and a
+// worker node's messages, addressed to the gateway or a node actor under
+// it, and the remote watch messages.
+func primaryAccepts(target *actor.PID, msg any) bool {
+	const gw = supervisorName + "/" + gatewayName
+	if target.Id != gw && !strings.HasPrefix(target.Id, gw+"/") {
+		return false
+	}
+	switch msg.(type) {
+	case *messages.Hello, *messages.Join, *messages.Heartbeat, *messages.Report, *messages.Leave:
+		return true
+	}
+	return watchMessage(msg)
+}
+
+// agentAccepts is what a worker node takes from its primary: messages to
+// its agent, and the remote watch messages.
+func agentAccepts(target *actor.PID, msg any) bool {
+	if target.Id != agentName {
+		return false
+	}
+	switch msg.(type) {
+	case *messages.Challenge, *messages.Refused, *messages.Welcome, *messages.RunJob, *messages.CancelAttempt,
+		*messages.HeartbeatAck, *messages.ReportAck, *messages.Left:
+		return true
+	}
+	return watchMessage(msg)
+}
+
+// watchMessage reports whether msg is one of the messages protoactor's
+// remote watch sends.
+func watchMessage(msg any) bool {
+	switch msg.(type) {
+	case *actor.Watch, *actor.Unwatch, *actor.Terminated, *actor.DeadLetterResponse:
+		return true
+	}
+	return false
 }

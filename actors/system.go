@@ -114,7 +114,7 @@ func Start(d Deps) (*System, error) {
 	if d.Remote != nil {
 		d.Remote.withDefaults()
 		var err error
-		if tr, err = startTransport(sys, d.Remote.Listen, d.Remote.Advertise, d.Remote.ServerTLS, d.Remote.ClientTLS); err != nil {
+		if tr, err = startTransport(sys, d.Remote.Listen, d.Remote.Advertise, d.Remote.ServerTLS, d.Remote.ClientTLS, primaryAccepts); err != nil {
 			return nil, fmt.Errorf("start actors: %w", err)
 		}
 	}

@@ -1,6 +1,9 @@
 package remote
 
-import "google.golang.org/grpc"
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/grpc"
+)
 
 type ConfigOption func(config *Config)
 
@@ -66,5 +69,13 @@ func WithKinds(kinds ...*Kind) ConfigOption {
 		for _, k := range kinds {
 			config.Kinds[k.Kind] = k.Props
 		}
+	}
+}
+
+// WithAcceptMessage sets the filter of the messages peers send (gigq): a
+// message it refuses is dropped before delivery.
+func WithAcceptMessage(accept func(target *actor.PID, message interface{}) bool) ConfigOption {
+	return func(config *Config) {
+		config.AcceptMessage = accept
 	}
 }

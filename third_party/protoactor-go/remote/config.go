@@ -56,4 +56,7 @@ type Config struct {
 	EndpointManagerQueueSize int
 	Kinds                    map[string]*actor.Props
 	MaxRetryCount            int
+	// AcceptMessage, when set, is asked about every message a peer sends
+	// before it is delivered; a message it refuses is dropped. (gigq)
+	AcceptMessage func(target *actor.PID, message interface{}) bool
 }

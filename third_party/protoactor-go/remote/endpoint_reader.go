@@ -2,6 +2,7 @@ package remote
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -120,11 +121,19 @@ func (s *endpointReader) OnConnectRequest(stream Remoting_ReceiveServer, c *Conn
 	return false, nil
 }
 
-func (s *endpointReader) onMessageBatch(m *MessageBatch) error {
+func (s *endpointReader) onMessageBatch(m *MessageBatch) (err error) {
 	var (
 		sender *actor.PID
 		target *actor.PID
 	)
+	// gigq: a batch that indexes past its own tables (a broken or hostile
+	// peer) panicked in the gRPC stream's goroutine, which ended the
+	// process; now it ends that peer's stream.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed message batch: %v", r)
+		}
+	}()
 
 	for _, envelope := range m.Envelopes {
 		data := envelope.MessageData
@@ -150,6 +159,14 @@ func (s *endpointReader) onMessageBatch(m *MessageBatch) error {
 				s.remote.Logger().Error("EndpointReader failed to deserialize", slog.Any("error", err))
 				return err
 			}
+		}
+
+		// gigq: the application decides which messages peers may send to
+		// which actors (without it, any peer could stop any actor).
+		if accept := s.remote.config.AcceptMessage; accept != nil && !accept(target, message) {
+			s.remote.Logger().Warn("EndpointReader dropped a message the application does not accept",
+				slog.String("target", target.Id), slog.String("type", fmt.Sprintf("%T", message)))
+			continue
 		}
 
 		switch msg := message.(type) {

@@ -27,11 +27,17 @@ func (p *protoSerializer) Serialize(msg interface{}) ([]byte, error) {
 }
 
 func (p *protoSerializer) Deserialize(typeName string, bytes []byte) (interface{}, error) {
-	n, _ := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(typeName))
+	n, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(typeName))
+	if err != nil {
+		// gigq: upstream dereferenced the nil type here, which crashed the
+		// process on a message type it does not know (fixed upstream in
+		// PR #1229, after this version).
+		return nil, fmt.Errorf("unknown message type %q: %w", typeName, err)
+	}
 
 	pm := n.New().Interface()
 
-	err := proto.Unmarshal(bytes, pm)
+	err = proto.Unmarshal(bytes, pm)
 	return pm, err
 }
 
