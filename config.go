@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/gigq-go/gigq/actors"
 )
 
 // Config configures a node. The zero value works: a node on gigq.db in the
@@ -84,6 +86,10 @@ type Config struct {
 	Remote *RemoteConfig
 	// Logger receives structured logs. Default: none.
 	Logger *zerolog.Logger
+
+	// clock is the time of cron schedules (tests set a fake with
+	// SetClock). Default: the real clock.
+	clock actors.Clock
 }
 
 // DefaultMaxParamsBytes is Config.MaxParamsBytes's default: 1 MiB.

@@ -1,6 +1,10 @@
 package gigq
 
-import "context"
+import (
+	"context"
+
+	"github.com/gigq-go/gigq/actors"
+)
 
 // SetMaxPageCount sets the size limit of n's database in pages (0: none),
 // for tests that simulate a full disk. The store applies it at its next
@@ -17,3 +21,11 @@ func TrackedWorkflows(ctx context.Context, n *Node) (int, error) { return n.sys.
 // SetWorkerNodeProtocol makes a worker node claim another remote protocol
 // version at join.
 func SetWorkerNodeProtocol(cfg *WorkerNodeConfig, p uint32) { cfg.protocol = p }
+
+// Clock is the time of cron schedules, for tests that fake it: Now, and
+// AfterFunc that calls f once d has passed unless stop is called first.
+type Clock = actors.Clock
+
+// SetClock makes the nodes opened with cfg read and wait on c for their
+// cron schedules.
+func SetClock(cfg *Config, c Clock) { cfg.clock = c }

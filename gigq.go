@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Remote:            remote,
 		BaseContext:       base,
 		Logger:            log,
+		Clock:             cfg.clock,
 	})
 	if err != nil {
 		cancel()
@@ -199,23 +201,48 @@ func (n *Node) Subscribe(kinds ...EventKind) (<-chan *Event, func()) {
 // Submit submits a job for the task named function, with params encoded as
 // its JSON params (a struct, a map, json.RawMessage, or nil for {}; it must
 // encode to a JSON object). It returns once the job is durable: committed
-// to the database.
+// to the database. With SubmitOpts.UniqueKey held by another job, it
+// returns that job's id and writes nothing (SubmitJob says so).
 func (n *Node) Submit(ctx context.Context, function string, params any, opts *SubmitOpts) (JobID, error) {
+	r, err := n.SubmitJob(ctx, function, params, opts)
+	return r.ID, err
+}
+
+// SubmitResult says what a submit did.
+type SubmitResult struct {
+	// ID is the new job, or for a duplicate, the job that holds the
+	// unique key.
+	ID JobID `json:"id"`
+	// Duplicate: a job held SubmitOpts.UniqueKey in one of its
+	// UniqueStates, so nothing was written.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Status is the state of the job that holds the key, for a
+	// duplicate.
+	Status Status `json:"status,omitempty"`
+}
+
+// SubmitJob is Submit, saying whether the submit was a duplicate of a job
+// that holds its unique key.
+func (n *Node) SubmitJob(ctx context.Context, function string, params any, opts *SubmitOpts) (SubmitResult, error) {
 	if n.closed.Load() {
-		return "", ErrClosed
+		return SubmitResult{}, ErrClosed
 	}
 	job, err := newJob(function, params, opts)
 	if err != nil {
-		return "", &invalidJob{err}
+		return SubmitResult{}, &invalidJob{err}
 	}
 	if limit := n.cfg.MaxParamsBytes; limit > 0 && len(job.Params) > limit {
-		return "", &invalidJob{fmt.Errorf("gigq: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes): store large data elsewhere and pass a reference",
+		return SubmitResult{}, &invalidJob{fmt.Errorf("gigq: params of %d bytes are over the limit of %d bytes (Config.MaxParamsBytes): store large data elsewhere and pass a reference",
 			len(job.Params), limit)}
 	}
-	if err := n.sys.Submit(ctx, []persistence.NewJob{job}); err != nil {
-		return "", fmt.Errorf("gigq: submit %s: %w", function, err)
+	ins, err := n.sys.Submit(ctx, []persistence.NewJob{job})
+	if err != nil {
+		return SubmitResult{}, fmt.Errorf("gigq: submit %s: %w", function, err)
 	}
-	return job.ID, nil
+	if len(ins) == 1 && ins[0].Existing != "" {
+		return SubmitResult{ID: ins[0].Existing, Duplicate: true, Status: ins[0].ExistingStatus}, nil
+	}
+	return SubmitResult{ID: job.ID}, nil
 }
 
 func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, error) {
@@ -233,6 +260,32 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 		return persistence.NewJob{}, fmt.Errorf("gigq: Timeout must be positive (got %s)", o.Timeout)
 	case o.RetryDelay < 0:
 		return persistence.NewJob{}, fmt.Errorf("gigq: RetryDelay must not be negative (got %s)", o.RetryDelay)
+	case o.Delay < 0:
+		return persistence.NewJob{}, fmt.Errorf("gigq: Delay must not be negative (got %s)", o.Delay)
+	case o.Delay > 0 && !o.RunAt.IsZero():
+		return persistence.NewJob{}, errors.New("gigq: set RunAt or Delay, not both")
+	case (o.Delay > 0 || !o.RunAt.IsZero()) && len(o.DependsOn) > 0:
+		return persistence.NewJob{}, errors.New("gigq: a delayed job (RunAt, Delay) cannot have DependsOn: it runs when its parents complete")
+	case len(o.UniqueKey) > 256:
+		return persistence.NewJob{}, fmt.Errorf("gigq: UniqueKey is %d bytes; at most 256", len(o.UniqueKey))
+	case len(o.UniqueStates) > 0 && o.UniqueKey == "":
+		return persistence.NewJob{}, errors.New("gigq: UniqueStates needs a UniqueKey")
+	}
+	for _, st := range o.UniqueStates {
+		if !st.Valid() {
+			names := make([]string, len(persistence.Statuses))
+			for i, v := range persistence.Statuses {
+				names[i] = string(v)
+			}
+			return persistence.NewJob{}, fmt.Errorf("gigq: UniqueStates: %q is not a job state (want %s)", st, strings.Join(names, ", "))
+		}
+	}
+	backoff, err := checkBackoff(&o)
+	if err != nil {
+		return persistence.NewJob{}, err
+	}
+	if o.Delay > 0 {
+		o.RunAt = time.Now().Add(o.Delay)
 	}
 	if o.Name == "" {
 		o.Name = function
@@ -253,7 +306,8 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 	}
 	return persistence.NewJob{ID: JobID(id.String()), Name: o.Name, Function: function, Params: raw,
 		Priority: o.Priority, MaxAttempts: o.MaxAttempts, Timeout: o.Timeout, RetryDelay: o.RetryDelay,
-		Description: o.Description, Dependencies: slices.Clone(o.DependsOn)}, nil
+		Description: o.Description, Dependencies: slices.Clone(o.DependsOn), RunAt: o.RunAt,
+		UniqueKey: o.UniqueKey, UniqueStates: slices.Clone(o.UniqueStates), Backoff: backoff}, nil
 }
 
 // encodeParams encodes params and checks that they are a JSON object.
@@ -353,9 +407,13 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	return n.store.Stats(ctx)
 }
 
-// Cancel cancels a pending job. A job in another state gives an error that
-// matches ErrInvalidTransition (a *TransitionError); an unknown one
-// ErrNotFound.
+// Cancel cancels a pending or running job, and with it every job that
+// depends on it. A running job ends CANCELLED at once (its attempt's
+// execution "cancelled"), and its handler's context is cancelled, on this
+// node, another process on the file, or a worker node; a handler that
+// ignores its context is abandoned, as at a timeout, and what it returns
+// is ignored. A job in a final state gives an error that matches
+// ErrInvalidTransition (a *TransitionError); an unknown one ErrNotFound.
 func (n *Node) Cancel(ctx context.Context, id JobID) error {
 	_, err := n.change(ctx, &messages.ChangeJobs{Op: messages.OpCancel, JobID: id})
 	return err

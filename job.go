@@ -41,19 +41,31 @@ type Job struct {
 	Priority     int
 	Dependencies []JobID
 	WorkflowID   WorkflowID // "" for a job outside any workflow
-	MaxAttempts  int
-	Timeout      time.Duration
-	RetryDelay   time.Duration
-	Description  string
-	Status       Status
-	Attempts     int
-	Result       json.RawMessage // nil unless completed
-	Error        string
-	WorkerID     string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	StartedAt    time.Time // zero until first claimed
-	CompletedAt  time.Time // zero until the job ended
+	// RunAt is the time a delayed job was submitted to run at (zero: at
+	// once); UniqueKey its unique key ("" for none).
+	RunAt     time.Time
+	UniqueKey string
+	// Progress is the last progress its handler reported (nil: none).
+	Progress    *JobProgress
+	MaxAttempts int
+	Timeout     time.Duration
+	RetryDelay  time.Duration
+	// Backoff is the job's retry policy (nil: the fixed RetryDelay).
+	Backoff *Backoff
+	// RetryAfter is when a pending job waiting for a retry delay, a
+	// backoff, a snooze or its RunAt becomes claimable (zero: not
+	// waiting).
+	RetryAfter  time.Time
+	Description string
+	Status      Status
+	Attempts    int
+	Result      json.RawMessage // nil unless completed
+	Error       string
+	WorkerID    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	StartedAt   time.Time // zero until first claimed
+	CompletedAt time.Time // zero until the job ended
 	// Executions are the attempts, oldest first. Status fills them; List
 	// leaves them nil.
 	Executions []Execution
@@ -64,7 +76,7 @@ type Execution struct {
 	ID          ExecutionID     `json:"id"`
 	JobID       JobID           `json:"job_id"`
 	WorkerID    string          `json:"worker_id"`
-	Status      string          `json:"status"` // running, completed, failed or timeout
+	Status      string          `json:"status"` // running, completed, failed, timeout, cancelled or snoozed
 	StartedAt   time.Time       `json:"started_at"`
 	CompletedAt *time.Time      `json:"completed_at"`
 	Result      json.RawMessage `json:"result"`
@@ -80,9 +92,14 @@ type jobJSON struct {
 	Priority     int             `json:"priority"`
 	Dependencies []JobID         `json:"dependencies"`
 	WorkflowID   *WorkflowID     `json:"workflow_id"`
+	RunAt        *time.Time      `json:"run_at"`
+	UniqueKey    *string         `json:"unique_key"`
+	Progress     *JobProgress    `json:"progress"`
 	MaxAttempts  int             `json:"max_attempts"`
 	Timeout      float64         `json:"timeout"`
 	RetryDelay   float64         `json:"retry_delay"`
+	Backoff      *backoffJSON    `json:"backoff,omitempty"`     // only for a job with a policy
+	RetryAfter   *time.Time      `json:"retry_after,omitempty"` // only while it waits
 	Description  string          `json:"description"`
 	Status       Status          `json:"status"`
 	Attempts     int             `json:"attempts"`
@@ -101,10 +118,11 @@ func (j *Job) MarshalJSON() ([]byte, error) {
 	w := jobJSON{
 		ID: j.ID, Name: j.Name, Function: j.Function, Params: j.Params, Priority: j.Priority,
 		Dependencies: j.Dependencies, MaxAttempts: j.MaxAttempts, Timeout: j.Timeout.Seconds(),
-		RetryDelay: j.RetryDelay.Seconds(), Description: j.Description, Status: j.Status, Attempts: j.Attempts,
+		RetryDelay: j.RetryDelay.Seconds(), Backoff: toBackoffJSON(j.Backoff), RetryAfter: timeOrNil(j.RetryAfter), Description: j.Description, Status: j.Status, Attempts: j.Attempts,
 		Result: j.Result, Error: strOrNil(j.Error), WorkerID: strOrNil(j.WorkerID),
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, StartedAt: timeOrNil(j.StartedAt),
 		CompletedAt: timeOrNil(j.CompletedAt), Executions: j.Executions,
+		RunAt: timeOrNil(j.RunAt), UniqueKey: strOrNil(j.UniqueKey), Progress: j.Progress,
 	}
 	if w.Dependencies == nil {
 		w.Dependencies = []JobID{}
@@ -127,7 +145,7 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 	*j = Job{
 		ID: w.ID, Name: w.Name, Function: w.Function, Params: w.Params, Priority: w.Priority,
 		Dependencies: w.Dependencies, MaxAttempts: w.MaxAttempts, Timeout: secondsToDuration(w.Timeout),
-		RetryDelay: secondsToDuration(w.RetryDelay), Description: w.Description, Status: w.Status,
+		RetryDelay: secondsToDuration(w.RetryDelay), Backoff: w.Backoff.backoff(), Description: w.Description, Status: w.Status,
 		Attempts: w.Attempts, Result: w.Result, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 		Executions: w.Executions,
 	}
@@ -143,8 +161,18 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 	if w.WorkerID != nil {
 		j.WorkerID = *w.WorkerID
 	}
+	if w.RunAt != nil {
+		j.RunAt = *w.RunAt
+	}
+	if w.UniqueKey != nil {
+		j.UniqueKey = *w.UniqueKey
+	}
+	j.Progress = w.Progress
 	if w.StartedAt != nil {
 		j.StartedAt = *w.StartedAt
+	}
+	if w.RetryAfter != nil {
+		j.RetryAfter = *w.RetryAfter
 	}
 	if w.CompletedAt != nil {
 		j.CompletedAt = *w.CompletedAt
@@ -169,13 +197,17 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 func jobFromRow(r *persistence.Job) *Job {
-	return &Job{
+	j := &Job{
 		ID: r.ID, Name: r.Name, Function: r.Function, Params: r.Params, Priority: r.Priority,
-		Dependencies: r.Dependencies, WorkflowID: r.WorkflowID, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay,
+		Dependencies: r.Dependencies, WorkflowID: r.WorkflowID, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay, Backoff: r.Backoff, RetryAfter: r.RetryAfter,
 		Description: r.Description, Status: r.Status, Attempts: r.Attempts, Result: r.Result, Error: r.Error,
 		WorkerID: r.WorkerID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, StartedAt: r.StartedAt,
-		CompletedAt: r.CompletedAt,
+		CompletedAt: r.CompletedAt, RunAt: r.RunAt, UniqueKey: r.UniqueKey,
 	}
+	if r.HasProgress {
+		j.Progress = &JobProgress{Fraction: r.Progress, Message: r.ProgressMessage}
+	}
+	return j
 }
 
 func executionFromRow(r persistence.Execution) Execution {
@@ -212,6 +244,10 @@ type SubmitOpts struct {
 	// RetryDelay is how long a failed attempt waits before the retry may
 	// run. Default 0 (at once).
 	RetryDelay time.Duration
+	// Backoff, instead of RetryDelay (set one at most), makes the
+	// retries wait an exponential, jittered delay: see Backoff. Default:
+	// the task's (Task.WithBackoff) when submitted through the task.
+	Backoff *Backoff
 	// Description is free text.
 	Description string
 	// DependsOn lists jobs (already submitted) that must complete before
@@ -219,6 +255,21 @@ type SubmitOpts struct {
 	// out or is cancelled, this job is cancelled too. An unknown id is
 	// refused (ErrUnknownDependency).
 	DependsOn []JobID
+	// RunAt delays the job: it is pending, but no worker claims it before
+	// that time (a timer makes it ready then). Delay does the same
+	// relative to the submit. Set one of them at most; a time in the past
+	// runs the job at once. A delayed job cannot have DependsOn, nor be a
+	// workflow step.
+	RunAt time.Time
+	Delay time.Duration
+	// UniqueKey makes the submit idempotent while a job holds the key:
+	// when a job with the same key is in one of UniqueStates (default:
+	// pending and running, the states that are not final), the submit
+	// writes nothing and returns that job's id (Node.SubmitJob says it
+	// was a duplicate). The check and the insert are one transaction, so
+	// concurrent submits of one key, from any process, make one job.
+	UniqueKey    string
+	UniqueStates []Status
 }
 
 // Defaults for SubmitOpts.

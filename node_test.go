@@ -492,7 +492,7 @@ func TestJobJSON(t *testing.T) {
 
 	jobFields := []string{"id", "name", "function", "params", "priority", "dependencies", "workflow_id", "max_attempts", "timeout",
 		"retry_delay", "description", "status", "attempts", "result", "error", "worker_id", "created_at",
-		"updated_at", "started_at", "completed_at"}
+		"updated_at", "started_at", "completed_at", "run_at", "unique_key", "progress"}
 	execFields := []string{"id", "job_id", "worker_id", "status", "started_at", "completed_at", "result", "error"}
 	keys := func(m map[string]json.RawMessage) []string {
 		var out []string

@@ -62,8 +62,30 @@ func childTasks() map[string]gigq.TaskDef {
 				return "", ctx.Err()
 			}
 		}),
+		"halfway": gigq.NewTask("halfway", func(ctx context.Context, _ struct{}) (string, error) {
+			gigq.Progress(ctx, 0.5, "halfway there")
+			select {
+			case <-time.After(300 * time.Millisecond):
+				return "done", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}),
 		"fail": gigq.NewTask("fail", func(context.Context, struct{}) (string, error) {
 			return "", fmt.Errorf("failing on purpose")
+		}),
+		"skip": gigq.NewTask("skip", func(context.Context, struct{}) (string, error) {
+			return "", gigq.SkipRetry(fmt.Errorf("bad input: no retry"))
+		}),
+		// snooze_once snoozes for ms the first time it sees a job.
+		"snooze_once": gigq.NewTask("snooze_once", func(ctx context.Context, a struct {
+			MS int `json:"ms"`
+		}) (string, error) {
+			j, _ := gigq.JobFromContext(ctx)
+			if _, seen := snoozedOnce.LoadOrStore(j.ID, true); !seen {
+				return "", gigq.Snooze(time.Duration(a.MS) * time.Millisecond)
+			}
+			return "woke", nil
 		}),
 		"sum": gigq.NewTask("sum", func(ctx context.Context, _ struct{}) (int, error) {
 			total := 0

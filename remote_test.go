@@ -162,6 +162,20 @@ func TestRemoteWorkerNodesRunJobs(t *testing.T) {
 	})
 }
 
+func TestRemoteProgress(t *testing.T) {
+	t.Parallel()
+	events := make(chan *gigq.Event, 256)
+	primary := openPrimary(t, gigq.Config{Events: events})
+	joinChild(t, primary, "w", "halfway")
+	id, err := primary.Submit(testCtx(t), "halfway", nil, nil)
+	require.NoError(t, err)
+	e := eventFor(t, events, id, gigq.EventProgress)
+	require.InDelta(t, 0.5, e.Progress, 1e-9)
+	require.Equal(t, "halfway there", e.ProgressMessage)
+	require.Equal(t, "w", completedOnce(t, primary, id))
+	require.Equal(t, &gigq.JobProgress{Fraction: 0.5, Message: "halfway there"}, status(t, primary, id).Progress)
+}
+
 func TestRemoteJobsGoOnlyToNodesWithTheirHandler(t *testing.T) {
 	t.Parallel()
 	primary := openPrimary(t, gigq.Config{})
@@ -279,4 +293,24 @@ func TestRemoteWorkerNodeCancelsAfterGrace(t *testing.T) {
 	waitRunningOn(t, client, "orphan")
 	p.kill()
 	c.expect("sleep cancelled")
+}
+
+// TestRemoteCancelRunningJob: cancelling a job that runs on a worker node
+// stops its handler there and frees the slot.
+func TestRemoteCancelRunningJob(t *testing.T) {
+	t.Parallel()
+	primary := openPrimary(t, gigq.Config{})
+	c := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "w", Tasks: []string{"sleep", "echo"}, Concurrency: 1})
+	c.expect("joined")
+	id, err := primary.Submit(testCtx(t), "sleep", map[string]int{"ms": 60_000}, nil)
+	require.NoError(t, err)
+	waitRunningOn(t, primary, "w")
+	require.NoError(t, primary.Cancel(testCtx(t), id))
+	c.expect("sleep cancelled")
+	j := status(t, primary, id)
+	require.Equal(t, gigq.StatusCancelled, j.Status)
+	require.Equal(t, "cancelled", j.Executions[0].Status)
+	next, err := primary.Submit(testCtx(t), "echo", echoArgs{N: 1}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "w", completedOnce(t, primary, next), "the worker node's only slot is free again")
 }

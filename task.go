@@ -19,8 +19,9 @@ import (
 //
 // A Task is safe for concurrent use by multiple goroutines.
 type Task[Args, Result any] struct {
-	name string
-	fn   func(context.Context, Args) (Result, error)
+	name    string
+	fn      func(context.Context, Args) (Result, error)
+	backoff *Backoff // WithBackoff; nil: none
 }
 
 // NewTask defines a task. The name must be lowercase: a letter, then
@@ -49,9 +50,10 @@ func validateTaskName(name string) error {
 func (t *Task[Args, Result]) Name() string { return t.name }
 
 // Submit submits a job of this task with args as its params. It returns
-// once the job is durable. See Node.Submit.
+// once the job is durable. See Node.Submit. The task's Backoff applies
+// when opts sets no retry policy.
 func (t *Task[Args, Result]) Submit(ctx context.Context, n *Node, args Args, opts *SubmitOpts) (JobID, error) {
-	return n.Submit(ctx, t.name, args, opts)
+	return n.Submit(ctx, t.name, args, withTaskBackoff(opts, t.backoff))
 }
 
 // Result returns the decoded result of a completed job of this task. A job
@@ -71,9 +73,9 @@ func (t *Task[Args, Result]) Result(ctx context.Context, n *Node, id JobID) (Res
 }
 
 // Step makes a workflow step that runs this task with args. opts may be
-// nil.
+// nil. The task's Backoff applies when opts sets no retry policy.
 func (t *Task[Args, Result]) Step(args Args, opts *SubmitOpts) StepSpec {
-	return StepSpec{function: t.name, params: args, opts: opts}
+	return StepSpec{function: t.name, params: args, opts: withTaskBackoff(opts, t.backoff)}
 }
 
 func (t *Task[Args, Result]) handler() actors.Handler {

@@ -267,6 +267,9 @@ func (w *Workflow) build() ([]persistence.NewJob, error) {
 		if len(opts.DependsOn) > 0 {
 			return nil, bad("step %q: use DependsOnJobs, not SubmitOpts.DependsOn, in a workflow", s.key)
 		}
+		if !opts.RunAt.IsZero() || opts.Delay > 0 || opts.UniqueKey != "" {
+			return nil, bad("step %q: RunAt, Delay and UniqueKey are for single submits, not workflow steps", s.key)
+		}
 		j, err := newJob(s.spec.function, s.spec.params, &opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: step %q: %w", ErrInvalidWorkflow, w.name, s.key, err)

@@ -131,13 +131,30 @@ func (a *agent) Receive(ctx actor.Context) {
 		if a.phase == phaseJoined && msg.Session == a.session {
 			if at := a.running[persistence.ExecutionID(msg.ExecutionId)]; at != nil {
 				if msg.Release {
+					// The attempt reports itself released once its
+					// handler returns.
 					a.released[at.job.ExecutionID] = msg.Reason
+					at.cancel()
+					break
 				}
-				at.cancel()
+				// The primary already ended it (the job was cancelled):
+				// stop the handler and free the slot; what it returns is
+				// ignored.
+				at.stop()
+				delete(a.running, at.job.ExecutionID)
+				a.log.Info().Str("job_id", string(at.job.ID)).Str("reason", msg.Reason).Msg("attempt stopped")
+				a.checkDrained(ctx)
 			}
 		}
 	case *attemptDone:
 		a.handleDone(ctx, msg)
+	case *messages.Progress:
+		// From a handler of this worker node (local): pass it on while
+		// joined; progress is not kept across a lost primary.
+		if a.phase == phaseJoined && a.running[persistence.ExecutionID(msg.ExecutionId)] != nil {
+			msg.Session = a.session
+			ctx.Send(a.node, msg)
+		}
 	case *attemptDeadline:
 		a.handleDeadline(ctx, msg)
 	case *messages.ReportAck:
@@ -319,7 +336,11 @@ func (a *agent) handleRunJob(ctx actor.Context, msg *messages.RunJob) {
 		root.Send(self, &attemptDone{exec: job.ExecutionID, err: fmt.Errorf("handler %q is not registered on worker node %s", job.Function, a.cfg.NodeID)})
 		return
 	}
+	hctx, stopProgress := withProgress(hctx, func(fraction float64, message string) {
+		root.Send(self, &messages.Progress{ExecutionId: string(job.ExecutionID), JobId: string(job.ID), Fraction: fraction, Message: message})
+	})
 	go func() {
+		defer stopProgress()
 		res, panicked, err := runHandler(hctx, h, job)
 		root.Send(self, &attemptDone{exec: job.ExecutionID, result: res, err: err, panicked: panicked,
 			timedOut: errors.Is(hctx.Err(), context.DeadlineExceeded)})
@@ -344,7 +365,7 @@ func (a *agent) handleDone(ctx actor.Context, msg *attemptDone) {
 		}
 	}
 	a.report(ctx, &messages.Report{ExecutionId: string(f.ExecutionID), JobId: string(f.JobID), Outcome: messages.ToOutcome(f.Outcome),
-		Result: f.Result, Error: f.Error, ElapsedUs: time.Since(at.started).Microseconds()})
+		Result: f.Result, Error: f.Error, ElapsedUs: time.Since(at.started).Microseconds(), SnoozeUs: f.Snooze.Microseconds()})
 }
 
 func (a *agent) handleDeadline(ctx actor.Context, msg *attemptDeadline) {

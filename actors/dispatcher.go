@@ -40,17 +40,24 @@ type dispatcher struct {
 	localSet  map[string]bool // the same, as a set
 	remoteFns map[string]int  // slots of worker nodes per task
 
-	slots    map[string]*slot                   // by PID id
-	gone     map[string]bool                    // slots that left: a late WorkerIdle must not bring them back
-	idle     []*slot                            // idle the longest first
-	claiming map[persistence.JobID]*slot        // claims in flight
-	busy     map[string]persistence.ExecutionID // slot -> the attempt it runs
+	slots    map[string]*slot                           // by PID id
+	gone     map[string]bool                            // slots that left: a late WorkerIdle must not bring them back
+	idle     []*slot                                    // idle the longest first
+	claiming map[persistence.JobID]*slot                // claims in flight
+	busy     map[string]persistence.ExecutionID         // slot -> the attempt it runs
+	attempts map[persistence.ExecutionID]runningAttempt // the same, by attempt
 
 	claimed    int // successful claims, for MaxJobs
 	draining   bool
 	drainWait  []*actor.PID
 	doneSent   bool
 	warnedFunc map[string]bool
+}
+
+// runningAttempt is an attempt a slot runs.
+type runningAttempt struct {
+	slot *slot
+	job  persistence.JobID
 }
 
 // slot is one worker the dispatcher can give a job: a worker actor of this
@@ -90,6 +97,7 @@ func newDispatcher(d *Deps) *dispatcher {
 		gone:       map[string]bool{},
 		claiming:   map[persistence.JobID]*slot{},
 		busy:       map[string]persistence.ExecutionID{},
+		attempts:   map[persistence.ExecutionID]runningAttempt{},
 		warnedFunc: map[string]bool{},
 	}
 }
@@ -113,6 +121,12 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 		d.handleWorkerIdle(ctx, msg)
 	case *messages.WorkersGone:
 		d.handleWorkersGone(msg)
+	case *messages.StopAttempts:
+		for _, a := range msg.Attempts {
+			d.stop(ctx, a.ExecutionID, "the job was cancelled")
+		}
+	case *messages.OtherWrites:
+		d.checkAttempts(ctx)
 	case *messages.ClaimJobsReply:
 		d.handleClaimed(ctx, msg)
 	case *messages.SyncReply:
@@ -156,6 +170,7 @@ func (d *dispatcher) handleWorkerIdle(ctx actor.Context, msg *messages.WorkerIdl
 	if exec, ok := d.busy[w.Id]; ok && exec != msg.ExecutionID {
 		return
 	}
+	delete(d.attempts, d.busy[w.Id])
 	delete(d.busy, w.Id)
 	if !s.idle {
 		s.idle = true
@@ -197,6 +212,7 @@ func (d *dispatcher) handleWorkersGone(msg *messages.WorkersGone) {
 			continue
 		}
 		delete(d.slots, id)
+		delete(d.attempts, d.busy[id])
 		delete(d.busy, id)
 		s.gone = true
 		if s.idle {
@@ -234,6 +250,7 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 		}
 		d.claimed++
 		d.busy[s.pid.Id] = job.ExecutionID
+		d.attempts[job.ExecutionID] = runningAttempt{slot: s, job: job.ID}
 		ctx.Send(s.pid, &messages.RunAttempt{Job: job})
 	}
 	for _, r := range msg.Refused {
@@ -251,6 +268,43 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 	}
 	d.dispatch(ctx)
 	d.checkDrained(ctx)
+}
+
+// stop tells the slot that runs the attempt to stop it.
+func (d *dispatcher) stop(ctx actor.Context, exec persistence.ExecutionID, reason string) {
+	if a, ok := d.attempts[exec]; ok && !a.slot.gone {
+		ctx.Send(a.slot.pid, &messages.StopAttempt{ExecutionID: exec, Reason: reason})
+	}
+}
+
+// checkAttempts stops the attempts whose jobs another process changed: a
+// cancel from another process (gigq cancel), or a node that took this one
+// for lost and reclaimed them.
+func (d *dispatcher) checkAttempts(ctx actor.Context) {
+	if len(d.attempts) == 0 {
+		return
+	}
+	ids := make([]persistence.JobID, 0, len(d.attempts))
+	for _, a := range d.attempts {
+		ids = append(ids, a.job)
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	states, err := d.deps.Reader.JobStates(c, ids)
+	if err != nil {
+		d.log.Warn().Err(err).Msg("check running jobs after another process's writes")
+		return
+	}
+	for exec, a := range d.attempts {
+		st, ok := states[a.job]
+		switch {
+		case ok && st.Status == persistence.StatusRunning && st.ExecutionID == exec:
+		case ok && st.Status == persistence.StatusCancelled:
+			d.stop(ctx, exec, "the job was cancelled")
+		default:
+			d.stop(ctx, exec, "the job no longer runs here")
+		}
+	}
 }
 
 // limitReached reports whether MaxJobs claims are made or in flight.

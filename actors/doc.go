@@ -4,9 +4,10 @@
 //
 //	Supervisor "gigq" (restart policy: workers always; others 10 in 10 s)
 //	  ├─ store        single writer; group commit; watches other processes
-//	  ├─ scheduler    retry_delay timers -> JobsReady
+//	  ├─ scheduler    timers for retry delays and delayed jobs -> JobsReady
 //	  ├─ dispatcher   per-task ready windows + idle slots -> claims
 //	  ├─ worker-N     one attempt at a time, handler on its own goroutine
+//	  ├─ cron         cron schedules: one timer for the soonest next_run -> FireSchedules
 //	  ├─ workflow-*   one per unfinished workflow: counts completed parents
 //	  └─ gateway      (a primary) admits worker nodes
 //	       └─ node-*  one per worker node: its session, heartbeat, loss
@@ -38,6 +39,15 @@
 //	worker    --FinishAttempt-->   store       (fenced by execution id)
 //	store     --JobsReady / RetriesScheduled--> dispatcher / scheduler
 //
+// How a running job is cancelled (the store ends it in the cancel's
+// transaction; the attempt's later report is refused):
+//
+//	store     --StopAttempts-->    dispatcher  (after COMMIT; or, after another
+//	                                            process's writes, the dispatcher
+//	                                            finds them with JobStates)
+//	dispatcher--StopAttempt-->     worker / remote slot (-> CancelAttempt -> agent)
+//	worker    --WorkerIdle-->      dispatcher  (the handler's context is cancelled)
+//
 // How a workflow's child is released (the store already counted the
 // parent off the child, cancelled what a failure leaves unable to run, and
 // set the workflow's final status if that was its last job, in the
@@ -59,8 +69,12 @@
 // |            | store_workflows.go | who hears of released, cancelled, revived jobs; snapshots |
 // | Dispatcher | dispatcher.go | per-task ready windows, idle slots, claims               |
 // |            | window.go     | one task's bounded window of the best ready jobs          |
-// | Scheduler  | scheduler.go  | timers for retries that wait for retry_delay             |
-// | Worker     | worker.go     | runs handlers off the mailbox; panics and deadlines      |
+// | Scheduler  | scheduler.go  | timers for retries and delayed jobs; a bounded heap      |
+// | Cron       | cron.go       | cron schedules: timers, guarded enqueue through the store |
+// |            | store_schedules.go | the store's part: add/change schedules, fire due ones |
+// |            | clock.go      | the clock the cron actor uses (fake in tests)            |
+// | Worker     | worker.go     | runs handlers off the mailbox; panics, deadlines, stops  |
+// |            | progress.go   | a handler's throttled progress reports, and the store's part |
 // | Workflow   | workflow.go   | one workflow's counts of parents; releases its children  |
 // | Interfaces | interfaces.go | the narrow store interfaces the actors use; Handler      |
 // | Observer   | observer.go   | the metrics hook: store after COMMIT, workers busy/idle  |

@@ -20,11 +20,13 @@ type WriteStore interface {
 	Claim(c persistence.Claim) (*persistence.Job, error)
 	Finish(f persistence.Finish) (persistence.Finished, error)
 	Cancel(id persistence.JobID) (persistence.Cascade, error)
+	CancelRunning(id persistence.JobID, reason string) (persistence.CancelledRun, error)
 	Requeue(id persistence.JobID) (persistence.Dependent, persistence.Cascade, error)
 	CancelWorkflow(id persistence.WorkflowID) ([]persistence.Dependent, error)
 	SettleWorkflow(id persistence.WorkflowID) (persistence.WorkflowStatus, bool, error)
 	WorkflowGraph(id persistence.WorkflowID) (*persistence.WorkflowGraph, error)
 	ClearCompleted(before time.Time) (int, error)
+	SetProgress(id persistence.JobID, exec persistence.ExecutionID, fraction float64, message string, now time.Time) (bool, error)
 	RegisterNode(n persistence.Node) error
 	RegisterRemoteNode(n persistence.Node) error
 	TouchNode(id string, now time.Time) error
@@ -35,14 +37,22 @@ type WriteStore interface {
 	ExternalChanges(limit int) (changed bool, jobs []persistence.ReadyJob, more bool, err error)
 	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
 	ExternalWorkflowChanges() ([]persistence.WorkflowChange, error)
+	InsertSchedule(sc persistence.Schedule, now time.Time) error
+	DeleteSchedule(name string) error
+	LockedSchedule(name string) (*persistence.Schedule, error)
+	SetScheduleEnabled(name string, enabled bool, next, now time.Time) error
+	AdvanceSchedule(name string, due, next, run time.Time, job *persistence.NewJob, now time.Time) ([]persistence.Inserted, bool, error)
+	SchedulesSeq() (int64, error)
 }
 
 // ReadStore is what the dispatcher, the scheduler and the supervisor read,
 // through the read-only pool. *persistence.Store implements it.
 type ReadStore interface {
 	ReadyJobs(ctx context.Context, limit int, functions []string) ([]persistence.ReadyJob, error)
-	DelayedJobs(ctx context.Context, limit int) ([]persistence.ReadyJob, error)
+	DelayedJobsAfter(ctx context.Context, after time.Time, limit int) ([]persistence.ReadyJob, error)
+	JobStates(ctx context.Context, ids []persistence.JobID) (map[persistence.JobID]persistence.JobState, error)
 	UnfinishedWorkflows(ctx context.Context) ([]persistence.WorkflowID, error)
+	Schedules(ctx context.Context) ([]persistence.Schedule, error)
 }
 
 // Handler runs one attempt of a job: it gets the claimed job (params as

@@ -142,7 +142,7 @@ func primaryAccepts(target *actor.PID, msg any) bool {
 		return false
 	}
 	switch msg.(type) {
-	case *messages.Hello, *messages.Join, *messages.Heartbeat, *messages.Report, *messages.Leave:
+	case *messages.Hello, *messages.Join, *messages.Heartbeat, *messages.Report, *messages.Leave, *messages.Progress:
 		return true
 	}
 	return watchMessage(msg)

@@ -119,6 +119,11 @@ func (n *remoteNode) Receive(ctx actor.Context) {
 		if n.authentic(msg.Session) {
 			n.handleReport(ctx, msg)
 		}
+	case *messages.Progress:
+		if n.authentic(msg.Session) {
+			ctx.Send(n.deps.store, &messages.ReportProgress{JobID: persistence.JobID(msg.JobId),
+				ExecutionID: persistence.ExecutionID(msg.ExecutionId), Fraction: msg.Fraction, Message: msg.Message})
+		}
 	case *messages.Leave:
 		if n.authentic(msg.Session) {
 			n.log.Info().Str("reason", msg.Reason).Msg("worker node leaving")
@@ -131,6 +136,11 @@ func (n *remoteNode) Receive(ctx actor.Context) {
 		n.handleSendRun(ctx, msg)
 	case *attemptAbandoned:
 		delete(n.running, msg.exec)
+	case *stopRemote:
+		delete(n.running, msg.exec)
+		if n.welcomed && !n.ended {
+			ctx.Send(n.agent, &messages.CancelAttempt{Session: n.session, ExecutionId: string(msg.exec), Reason: msg.reason})
+		}
 	case *remoteTick:
 		n.handleTick(ctx)
 	case *messages.AnnounceIdle:
@@ -267,8 +277,11 @@ func finishOf(r *messages.Report) (persistence.Finish, bool) {
 		return persistence.Finish{}, false
 	}
 	f := persistence.Finish{JobID: persistence.JobID(r.JobId), ExecutionID: persistence.ExecutionID(r.ExecutionId), Outcome: o, Error: r.Error}
-	if o == persistence.OutcomeCompleted {
+	switch o {
+	case persistence.OutcomeCompleted:
 		f.Result = r.Result
+	case persistence.OutcomeSnoozed:
+		f.Snooze = time.Duration(r.SnoozeUs) * time.Microsecond
 	}
 	return f, true
 }

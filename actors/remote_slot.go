@@ -37,6 +37,13 @@ type slotDeadline struct {
 	exec persistence.ExecutionID
 }
 
+// stopRemote is sent by a remoteSlot to its remoteNode: have the worker
+// node stop the attempt (its job was cancelled).
+type stopRemote struct {
+	exec   persistence.ExecutionID
+	reason string
+}
+
 // attemptAbandoned is sent by a remoteSlot to its remoteNode when it gave
 // up waiting for an attempt's report.
 type attemptAbandoned struct {
@@ -70,6 +77,12 @@ func (s *remoteSlot) Receive(ctx actor.Context) {
 		ctx.Request(ctx.Parent(), &sendRun{job: msg.Job})
 	case *slotReport:
 		s.handleReport(ctx, msg.report)
+	case *messages.StopAttempt:
+		if s.current != nil && s.current.ExecutionID == msg.ExecutionID {
+			s.end()
+			ctx.Send(ctx.Parent(), &stopRemote{exec: msg.ExecutionID, reason: msg.Reason})
+			ctx.Request(s.deps.dispatcher, &messages.WorkerIdle{ExecutionID: msg.ExecutionID, Slot: s.info})
+		}
 	case *slotDeadline:
 		if s.current == nil || s.current.ExecutionID != msg.exec {
 			return

@@ -72,7 +72,8 @@ func startBenchSystem(b *testing.B, workers int, publish func([]*messages.JobEve
 
 // submitOne submits one no-op job; it returns after COMMIT.
 func submitOne(ctx context.Context, sys *System) error {
-	return sys.Submit(ctx, []persistence.NewJob{fullTestJob(`{}`)})
+	_, err := sys.Submit(ctx, []persistence.NewJob{fullTestJob(`{}`)})
+	return err
 }
 
 // completions wakes whoever waits for a job when the store actor publishes
@@ -113,7 +114,7 @@ func (c *completions) publish(events []*messages.JobEvent) {
 func (c *completions) submitAndWait(ctx context.Context, sys *System) error {
 	j := fullTestJob(`{}`)
 	done := c.expect(j.ID)
-	if err := sys.Submit(ctx, []persistence.NewJob{j}); err != nil {
+	if _, err := sys.Submit(ctx, []persistence.NewJob{j}); err != nil {
 		return err
 	}
 	select {

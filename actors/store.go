@@ -159,7 +159,8 @@ func (s *store) Receive(ctx actor.Context) {
 	case *retryFull:
 		s.handleRetryFull(ctx)
 	case *messages.SubmitJobs, *messages.ClaimJobs, *messages.FinishAttempt, *messages.ChangeJobs, *messages.Sync,
-		*messages.JoinNode, *messages.TouchNode, *messages.NodeGone:
+		*messages.JoinNode, *messages.TouchNode, *messages.NodeGone, *messages.ReportProgress,
+		*messages.ChangeSchedule, *messages.FireSchedules:
 		s.enqueue(ctx, msg)
 	case *messages.LoadWorkflow:
 		s.handleLoadWorkflow(ctx, msg)
@@ -205,6 +206,9 @@ type effects struct {
 	// node's attempts, for it.
 	observed bool
 	attempts []endedAttempt
+	// stopped: attempts of running jobs that were cancelled, for the
+	// dispatcher to stop.
+	stopped []messages.AttemptCancelled
 }
 
 // flush applies the batch in one transaction, commits, then answers.
@@ -392,6 +396,7 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		if err == nil {
 			s.wrote = true
 			fx.submitted(m, ins, now)
+			return &messages.SubmitJobsReply{Inserted: ins}
 		}
 		return &messages.SubmitJobsReply{Err: err}
 	case *messages.ClaimJobs:
@@ -445,6 +450,9 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 	case *heartbeat:
 		s.applyNode(fx, now, false)
 		return nil
+	case *messages.ReportProgress:
+		s.applyProgress(m, fx, now)
+		return nil
 	case *messages.JoinNode:
 		return s.applyJoinNode(m, fx, now)
 	case *messages.TouchNode:
@@ -457,6 +465,8 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return s.applyChange(m, fx, now)
 	case *messages.Sync:
 		return &messages.SyncReply{}
+	case *messages.ChangeSchedule, *messages.FireSchedules:
+		return s.applySchedules(m, fx)
 	}
 	return nil
 }
@@ -466,12 +476,23 @@ func (s *store) applyChange(m *messages.ChangeJobs, fx *effects, now time.Time) 
 	switch m.Op {
 	case messages.OpCancel:
 		var c persistence.Cascade
+		var run persistence.CancelledRun
 		err := s.changeAndSettle(fx, now, func() (_ persistence.Cascade, err error) {
 			c, err = st.Cancel(m.JobID)
+			var te *persistence.TransitionError
+			if errors.As(err, &te) && te.From == persistence.StatusRunning {
+				// A running job: its attempt ends cancelled, and its
+				// worker is told to stop it after COMMIT.
+				run, err = st.CancelRunning(m.JobID, "cancelled while running")
+				c = run.Cascade
+			}
 			return c, err
 		})
 		if err != nil {
 			return &messages.ChangeJobsReply{Err: err}
+		}
+		if run.ExecutionID != "" {
+			fx.stopped = append(fx.stopped, messages.AttemptCancelled{JobID: m.JobID, ExecutionID: run.ExecutionID})
 		}
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventCancelled, JobID: m.JobID,
 			Status: persistence.StatusCancelled, WorkflowID: c.WorkflowID, At: now})
@@ -555,6 +576,8 @@ func failedReply(msg any, err error) any {
 		return &messages.SyncReply{Err: err}
 	case *messages.JoinNode:
 		return &messages.JoinNodeReply{Err: err}
+	case *messages.ChangeSchedule, *messages.FireSchedules:
+		return failedScheduleReply(m, err)
 	}
 	return nil
 }
@@ -564,6 +587,9 @@ func failedReply(msg any, err error) any {
 func (s *store) announce(ctx actor.Context, fx *effects) {
 	if len(fx.ready) > 0 && s.deps.dispatcher != nil {
 		ctx.Send(s.deps.dispatcher, &messages.JobsReady{Jobs: fx.ready})
+	}
+	if len(fx.stopped) > 0 && s.deps.dispatcher != nil {
+		ctx.Send(s.deps.dispatcher, &messages.StopAttempts{Attempts: fx.stopped})
 	}
 	if len(fx.delayed) > 0 && s.deps.scheduler != nil {
 		ctx.Send(s.deps.scheduler, &messages.RetriesScheduled{Jobs: fx.delayed})
@@ -588,6 +614,10 @@ func (s *store) handleCheckExternal(ctx actor.Context) {
 	}
 	if err == nil && changed {
 		s.routeExternalWorkflows(ctx)
+		s.routeExternalSchedules(ctx)
+		if s.deps.dispatcher != nil {
+			ctx.Send(s.deps.dispatcher, &messages.OtherWrites{})
+		}
 	}
 	if err != nil {
 		s.log.Warn().Err(err).Msg("read other processes' changes")

@@ -89,7 +89,7 @@ func TestStoreFullSubmit(t *testing.T) {
 
 	st.SetMaxPageCount(1)
 	jobs := []persistence.NewJob{fullTestJob(`{}`), fullTestJob(`{"pad":"` + strings.Repeat("x", 64<<10) + `"}`)}
-	err := sys.Submit(ctx, jobs)
+	_, err := sys.Submit(ctx, jobs)
 	require.ErrorIs(t, err, persistence.ErrFull)
 	for _, j := range jobs {
 		_, err := st.Job(ctx, j.ID)
@@ -100,7 +100,8 @@ func TestStoreFullSubmit(t *testing.T) {
 	require.Zero(t, stats.Pending)
 
 	st.SetMaxPageCount(0)
-	require.NoError(t, sys.Submit(ctx, jobs))
+	_, err = sys.Submit(ctx, jobs)
+	require.NoError(t, err)
 	stats, err = st.Stats(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 2, stats.Pending)

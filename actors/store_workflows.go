@@ -27,6 +27,9 @@ func (fx *effects) submitted(m *messages.SubmitJobs, ins []persistence.Inserted,
 		fx.touch(m.Workflow.ID) // its actor starts from the committed graph
 	}
 	for i, j := range m.Jobs {
+		if ins[i].Existing != "" {
+			continue // a duplicate of a unique key: nothing was written
+		}
 		fx.events = append(fx.events, &messages.JobEvent{Kind: messages.EventSubmitted, JobID: j.ID, Name: j.Name,
 			Function: j.Function, Status: persistence.StatusPending, MaxAttempts: j.MaxAttempts, WorkflowID: j.WorkflowID, At: now})
 		if ins[i].Status == persistence.StatusCancelled {
@@ -35,7 +38,13 @@ func (fx *effects) submitted(m *messages.SubmitJobs, ins []persistence.Inserted,
 			continue
 		}
 		if j.WorkflowID == "" && ins[i].Waiting == 0 {
-			fx.ready = append(fx.ready, persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now})
+			r := persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now}
+			if j.RunAt.After(now) {
+				r.RetryAfter = j.RunAt // delayed: the scheduler's
+				fx.delayed = append(fx.delayed, r)
+				continue
+			}
+			fx.ready = append(fx.ready, r)
 		}
 	}
 }

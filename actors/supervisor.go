@@ -36,6 +36,7 @@ const (
 	dispatcherName = "dispatcher"
 	workerPrefix   = "worker-"
 	workflowPrefix = "workflow-"
+	cronName       = "cron"
 )
 
 func newSupervisorProps(d *Deps) *actor.Props {
@@ -51,6 +52,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 		if s.deps.working() {
 			s.spawn(ctx, schedulerName, newSchedulerProps(s.deps))
 			s.spawn(ctx, dispatcherName, newDispatcherProps(s.deps))
+			s.spawn(ctx, cronName, newCronProps(s.deps))
 			for i := range s.deps.Workers {
 				s.spawn(ctx, fmt.Sprintf("%s%d", workerPrefix, i), newWorkerProps(s.deps, i))
 			}
@@ -62,7 +64,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 		// Every child exists now; only from here may they message each
 		// other. (Workers are spawned last and only message the
 		// dispatcher, which exists before them.)
-		for _, pid := range []*actor.PID{s.deps.store, s.deps.scheduler, s.deps.dispatcher} {
+		for _, pid := range []*actor.PID{s.deps.store, s.deps.scheduler, s.deps.dispatcher, s.deps.cron} {
 			if pid != nil {
 				ctx.Send(pid, &messages.NodeStarted{})
 			}

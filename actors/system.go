@@ -66,8 +66,17 @@ type Deps struct {
 	BaseContext context.Context
 	Logger      zerolog.Logger
 	Now         func() time.Time
+	// Clock is the time of cron schedules (the cron actor's timers, and
+	// the store's schedule commands). Default: the real clock.
+	Clock Clock
 
 	startedAt time.Time
+
+	// cron is the cron actor (on a node that dispatches); schedSeen is
+	// the last schedules_seq the store actor saw (it outlives a restart
+	// of the store actor).
+	cron      *actor.PID
+	schedSeen *atomic.Int64
 
 	// PIDs, fixed by Start before any actor runs.
 	supervisor, store, scheduler, dispatcher, gateway *actor.PID
@@ -108,6 +117,10 @@ func Start(d Deps) (*System, error) {
 	if d.Observer == nil {
 		d.Observer = nopObserver{}
 	}
+	if d.Clock == nil {
+		d.Clock = realClock{}
+	}
+	d.schedSeen = new(atomic.Int64)
 	d.startedAt = d.Now()
 	sys := newActorSystem(d.Logger)
 	var tr *transport
@@ -127,6 +140,7 @@ func Start(d Deps) (*System, error) {
 	}
 	if d.working() {
 		d.scheduler, d.dispatcher = pid(schedulerName), pid(dispatcherName)
+		d.cron = pid(cronName)
 		for i := range d.Workers {
 			d.workers = append(d.workers, pid(fmt.Sprintf("%s%d", workerPrefix, i)))
 		}
@@ -210,13 +224,16 @@ func requestFrom(ctx context.Context, sys *actor.ActorSystem, pid *actor.PID, ms
 	}
 }
 
-// Submit writes jobs through the store actor; it returns after COMMIT.
-func (s *System) Submit(ctx context.Context, jobs []persistence.NewJob) error {
+// Submit writes jobs through the store actor; it returns after COMMIT,
+// with what the insert made of each job (a duplicate of a unique key
+// names the job that holds it).
+func (s *System) Submit(ctx context.Context, jobs []persistence.NewJob) ([]persistence.Inserted, error) {
 	v, err := s.request(ctx, s.deps.store, &messages.SubmitJobs{Jobs: jobs})
 	if err != nil {
-		return fmt.Errorf("submit: %w", err)
+		return nil, fmt.Errorf("submit: %w", err)
 	}
-	return v.(*messages.SubmitJobsReply).Err
+	r := v.(*messages.SubmitJobsReply)
+	return r.Inserted, r.Err
 }
 
 // SubmitWorkflow writes a workflow and its jobs in one transaction; it

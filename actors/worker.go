@@ -92,6 +92,16 @@ func (w *worker) Receive(ctx actor.Context) {
 		w.handleAttemptDone(ctx, msg)
 	case *attemptDeadline:
 		w.handleDeadline(ctx, msg)
+	case *messages.StopAttempt:
+		if a := w.current; a != nil && a.job.ExecutionID == msg.ExecutionID {
+			// The store already ended the attempt (the job was
+			// cancelled): cancel the handler's context and free the
+			// worker; what the handler returns is ignored.
+			a.stop()
+			w.end()
+			w.log.Info().Str("job_id", string(a.job.ID)).Str("reason", msg.Reason).Msg("attempt stopped")
+			ctx.Request(w.deps.dispatcher, &messages.WorkerIdle{ExecutionID: msg.ExecutionID})
+		}
 	case *actor.Stopping, *actor.Restarting:
 		if w.current != nil {
 			w.current.stop()
@@ -127,7 +137,12 @@ func (w *worker) handleRunAttempt(ctx actor.Context, msg *messages.RunAttempt) {
 		return
 	}
 	w.log.Debug().Str("job_id", string(job.ID)).Str("task", job.Function).Int("attempt", job.Attempts).Msg("attempt started")
+	store := w.deps.store
+	hctx, stopProgress := withProgress(hctx, func(fraction float64, message string) {
+		root.Send(store, &messages.ReportProgress{JobID: job.ID, ExecutionID: job.ExecutionID, Fraction: fraction, Message: message})
+	})
 	go func() {
+		defer stopProgress()
 		res, panicked, err := runHandler(hctx, h, job)
 		root.Send(self, &attemptDone{exec: job.ExecutionID, result: res, err: err, panicked: panicked,
 			timedOut: errors.Is(hctx.Err(), context.DeadlineExceeded)})
@@ -186,9 +201,16 @@ func (w *worker) handleDeadline(ctx actor.Context, msg *attemptDeadline) {
 // down (the job then goes back to pending without using an attempt).
 func finishAttempt(job *persistence.Job, msg *attemptDone, shuttingDown bool, node string) persistence.Finish {
 	f := persistence.Finish{JobID: job.ID, ExecutionID: job.ExecutionID}
+	var snooze *persistence.SnoozeError
 	switch {
 	case msg.panicked != "":
 		f.Outcome, f.Error = persistence.OutcomeFailed, msg.panicked
+	// The handler's own verdicts (gigq.Snooze, gigq.SkipRetry) win over
+	// a shutdown or a deadline it saw: it chose how its job goes on.
+	case errors.As(msg.err, &snooze):
+		f.Outcome, f.Snooze, f.Error = persistence.OutcomeSnoozed, snooze.Delay, persistence.SnoozedText(snooze.Delay)
+	case errors.Is(msg.err, persistence.ErrSkipRetry):
+		f.Outcome, f.Error = persistence.OutcomeSkipRetry, msg.err.Error()
 	case msg.err != nil && shuttingDown:
 		f.Outcome = persistence.OutcomeReleased
 		f.Error = fmt.Sprintf("interrupted: node %s shut down (attempt not counted): %v", node, msg.err)

@@ -10,7 +10,7 @@
 //	gigq_get_job_result   a job's result, or why it has none yet
 //	gigq_list_jobs        jobs newest first, optionally of one status
 //	gigq_queue_stats      jobs counted by status
-//	gigq_cancel_job       cancel a pending job
+//	gigq_cancel_job       cancel a pending or running job
 //	gigq_requeue_job      requeue a failed, timed-out or cancelled job
 //	gigq_submit_workflow  submit a workflow file (YAML or JSON) -> workflow_id and each key's job id
 //

@@ -32,8 +32,8 @@ func (t *tools) register(s *mcp.Server) {
 	addTool(s, "gigq_list_jobs", reads, fmt.Sprintf("List jobs newest first (without their attempts), optionally only those "+
 		"of one status. At most %d (default %d).", maxListLimit, defaultListLimit), t.listJobs)
 	addTool(s, "gigq_queue_stats", reads, "Count the jobs in each status.", t.queueStats)
-	addTool(s, "gigq_cancel_job", destructive, "Cancel a pending job (and the jobs that depend on it). A running job cannot be "+
-		"cancelled.", t.cancelJob)
+	addTool(s, "gigq_cancel_job", destructive, "Cancel a pending or running job (and the jobs that depend on it). A running "+
+		"job's handler is told to stop.", t.cancelJob)
 	addTool(s, "gigq_requeue_job", revives, "Requeue a failed, timed-out or cancelled job: it becomes pending again with its "+
 		"attempts reset and its error cleared.", t.requeueJob)
 	addTool(s, "gigq_submit_workflow", adds, "Submit a workflow: a named group of jobs with dependencies between them, "+
@@ -98,27 +98,30 @@ func seconds(field string, s float64) (time.Duration, error) {
 // jobView is a job in the shape of `gigq status --json` (gigq.Job's JSON
 // form), with schema descriptions.
 type jobView struct {
-	ID           gigq.JobID       `json:"id" jsonschema:"the job's id"`
-	Name         string           `json:"name"`
-	Function     string           `json:"function" jsonschema:"the task it runs"`
-	Params       json.RawMessage  `json:"params" jsonschema:"the task's parameters (a JSON object)"`
-	Priority     int              `json:"priority"`
-	Dependencies []gigq.JobID     `json:"dependencies" jsonschema:"ids of the jobs that must complete before it runs"`
-	WorkflowID   *gigq.WorkflowID `json:"workflow_id" jsonschema:"its workflow, null outside any workflow"`
-	MaxAttempts  int              `json:"max_attempts"`
-	Timeout      float64          `json:"timeout" jsonschema:"the limit of one attempt, in seconds"`
-	RetryDelay   float64          `json:"retry_delay" jsonschema:"the wait before a retry, in seconds"`
-	Description  string           `json:"description"`
-	Status       gigq.Status      `json:"status" jsonschema:"pending, running, completed, failed, cancelled or timeout"`
-	Attempts     int              `json:"attempts" jsonschema:"how many times it has started"`
-	Result       json.RawMessage  `json:"result" jsonschema:"its result (any JSON value) once completed, else null"`
-	Error        *string          `json:"error" jsonschema:"the last attempt's error, or null"`
-	WorkerID     *string          `json:"worker_id" jsonschema:"the worker that ran it last, or null"`
-	CreatedAt    time.Time        `json:"created_at"`
-	UpdatedAt    time.Time        `json:"updated_at"`
-	StartedAt    *time.Time       `json:"started_at" jsonschema:"when it was first claimed, or null"`
-	CompletedAt  *time.Time       `json:"completed_at" jsonschema:"when it ended, or null"`
-	Executions   []gigq.Execution `json:"executions,omitempty" jsonschema:"its attempts, oldest first"`
+	ID           gigq.JobID        `json:"id" jsonschema:"the job's id"`
+	Name         string            `json:"name"`
+	Function     string            `json:"function" jsonschema:"the task it runs"`
+	Params       json.RawMessage   `json:"params" jsonschema:"the task's parameters (a JSON object)"`
+	Priority     int               `json:"priority"`
+	Dependencies []gigq.JobID      `json:"dependencies" jsonschema:"ids of the jobs that must complete before it runs"`
+	WorkflowID   *gigq.WorkflowID  `json:"workflow_id" jsonschema:"its workflow, null outside any workflow"`
+	MaxAttempts  int               `json:"max_attempts"`
+	Timeout      float64           `json:"timeout" jsonschema:"the limit of one attempt, in seconds"`
+	RetryDelay   float64           `json:"retry_delay" jsonschema:"the wait before a retry, in seconds"`
+	Description  string            `json:"description"`
+	Status       gigq.Status       `json:"status" jsonschema:"pending, running, completed, failed, cancelled or timeout"`
+	Attempts     int               `json:"attempts" jsonschema:"how many times it has started"`
+	Result       json.RawMessage   `json:"result" jsonschema:"its result (any JSON value) once completed, else null"`
+	Error        *string           `json:"error" jsonschema:"the last attempt's error, or null"`
+	WorkerID     *string           `json:"worker_id" jsonschema:"the worker that ran it last, or null"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+	StartedAt    *time.Time        `json:"started_at" jsonschema:"when it was first claimed, or null"`
+	CompletedAt  *time.Time        `json:"completed_at" jsonschema:"when it ended, or null"`
+	RunAt        *time.Time        `json:"run_at" jsonschema:"for a delayed job, the time before which it does not start, else null"`
+	UniqueKey    *string           `json:"unique_key" jsonschema:"its unique key, or null"`
+	Progress     *gigq.JobProgress `json:"progress" jsonschema:"the last progress its handler reported (fraction 0 to 1, message), or null"`
+	Executions   []gigq.Execution  `json:"executions,omitempty" jsonschema:"its attempts, oldest first"`
 }
 
 // viewOf reads a job through its own JSON form, so that the fields are

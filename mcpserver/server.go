@@ -146,7 +146,7 @@ func (t *tools) jobErr(id gigq.JobID, err error) error {
 func transitionHint(op string) string {
 	switch op {
 	case "cancel":
-		return "only a pending job can be cancelled (a running job finishes its attempt)"
+		return "only a pending or running job can be cancelled"
 	case "requeue":
 		return "only a failed, timed-out or cancelled job can be requeued"
 	}

@@ -303,7 +303,7 @@ func TestCancel(t *testing.T) {
 	// Cancelling it again is a forbidden transition: a tool error.
 	msg := b.callErr(t, "gigq_cancel_job", map[string]any{"job_id": id})
 	require.Contains(t, msg, "cancelled")
-	require.Contains(t, msg, "only a pending job can be cancelled")
+	require.Contains(t, msg, "only a pending or running job can be cancelled")
 }
 
 func TestRequeueFailed(t *testing.T) {

@@ -47,6 +47,11 @@ const (
 	// The worker node stopped the attempt (it shut down, or had no free
 	// slot): the job goes back to pending without using an attempt.
 	Outcome_OUTCOME_RELEASED Outcome = 4
+	// The handler asked for no retry (gigq.SkipRetry): the job fails now.
+	Outcome_OUTCOME_SKIP_RETRY Outcome = 5
+	// The handler asked to run again after snooze_us (gigq.Snooze): the job
+	// goes back to pending without using an attempt.
+	Outcome_OUTCOME_SNOOZED Outcome = 6
 )
 
 // Enum value maps for Outcome.
@@ -57,6 +62,8 @@ var (
 		2: "OUTCOME_FAILED",
 		3: "OUTCOME_TIMEOUT",
 		4: "OUTCOME_RELEASED",
+		5: "OUTCOME_SKIP_RETRY",
+		6: "OUTCOME_SNOOZED",
 	}
 	Outcome_value = map[string]int32{
 		"OUTCOME_UNSPECIFIED": 0,
@@ -64,6 +71,8 @@ var (
 		"OUTCOME_FAILED":      2,
 		"OUTCOME_TIMEOUT":     3,
 		"OUTCOME_RELEASED":    4,
+		"OUTCOME_SKIP_RETRY":  5,
+		"OUTCOME_SNOOZED":     6,
 	}
 )
 
@@ -922,6 +931,7 @@ type Report struct {
 	Result        []byte                 `protobuf:"bytes,5,opt,name=result,proto3" json:"result,omitempty"` // JSON, with OUTCOME_COMPLETED
 	Error         string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	ElapsedUs     int64                  `protobuf:"varint,7,opt,name=elapsed_us,json=elapsedUs,proto3" json:"elapsed_us,omitempty"`
+	SnoozeUs      int64                  `protobuf:"varint,8,opt,name=snooze_us,json=snoozeUs,proto3" json:"snooze_us,omitempty"` // with OUTCOME_SNOOZED
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1005,6 +1015,92 @@ func (x *Report) GetElapsedUs() int64 {
 	return 0
 }
 
+func (x *Report) GetSnoozeUs() int64 {
+	if x != nil {
+		return x.SnoozeUs
+	}
+	return 0
+}
+
+// Progress: worker node -> its node actor on the primary: a running
+// attempt's handler reported progress (throttled on the worker node). No
+// reply.
+type Progress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       string                 `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	ExecutionId   string                 `protobuf:"bytes,2,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	JobId         string                 `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Fraction      float64                `protobuf:"fixed64,4,opt,name=fraction,proto3" json:"fraction,omitempty"`
+	Message       string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Progress) Reset() {
+	*x = Progress{}
+	mi := &file_gigq_remote_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Progress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Progress) ProtoMessage() {}
+
+func (x *Progress) ProtoReflect() protoreflect.Message {
+	mi := &file_gigq_remote_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Progress.ProtoReflect.Descriptor instead.
+func (*Progress) Descriptor() ([]byte, []int) {
+	return file_gigq_remote_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Progress) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
+func (x *Progress) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *Progress) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *Progress) GetFraction() float64 {
+	if x != nil {
+		return x.Fraction
+	}
+	return 0
+}
+
+func (x *Progress) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // ReportAck answers Report.
 type ReportAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1015,7 +1111,7 @@ type ReportAck struct {
 
 func (x *ReportAck) Reset() {
 	*x = ReportAck{}
-	mi := &file_gigq_remote_proto_msgTypes[12]
+	mi := &file_gigq_remote_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1123,7 @@ func (x *ReportAck) String() string {
 func (*ReportAck) ProtoMessage() {}
 
 func (x *ReportAck) ProtoReflect() protoreflect.Message {
-	mi := &file_gigq_remote_proto_msgTypes[12]
+	mi := &file_gigq_remote_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1136,7 @@ func (x *ReportAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportAck.ProtoReflect.Descriptor instead.
 func (*ReportAck) Descriptor() ([]byte, []int) {
-	return file_gigq_remote_proto_rawDescGZIP(), []int{12}
+	return file_gigq_remote_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReportAck) GetExecutionId() string {
@@ -1063,7 +1159,7 @@ type Leave struct {
 
 func (x *Leave) Reset() {
 	*x = Leave{}
-	mi := &file_gigq_remote_proto_msgTypes[13]
+	mi := &file_gigq_remote_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1171,7 @@ func (x *Leave) String() string {
 func (*Leave) ProtoMessage() {}
 
 func (x *Leave) ProtoReflect() protoreflect.Message {
-	mi := &file_gigq_remote_proto_msgTypes[13]
+	mi := &file_gigq_remote_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1184,7 @@ func (x *Leave) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Leave.ProtoReflect.Descriptor instead.
 func (*Leave) Descriptor() ([]byte, []int) {
-	return file_gigq_remote_proto_rawDescGZIP(), []int{13}
+	return file_gigq_remote_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Leave) GetSession() string {
@@ -1114,7 +1210,7 @@ type Left struct {
 
 func (x *Left) Reset() {
 	*x = Left{}
-	mi := &file_gigq_remote_proto_msgTypes[14]
+	mi := &file_gigq_remote_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1222,7 @@ func (x *Left) String() string {
 func (*Left) ProtoMessage() {}
 
 func (x *Left) ProtoReflect() protoreflect.Message {
-	mi := &file_gigq_remote_proto_msgTypes[14]
+	mi := &file_gigq_remote_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1235,7 @@ func (x *Left) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Left.ProtoReflect.Descriptor instead.
 func (*Left) Descriptor() ([]byte, []int) {
-	return file_gigq_remote_proto_rawDescGZIP(), []int{14}
+	return file_gigq_remote_proto_rawDescGZIP(), []int{15}
 }
 
 // CancelAttempt: the primary -> a worker node's agent: cancel the context
@@ -1158,7 +1254,7 @@ type CancelAttempt struct {
 
 func (x *CancelAttempt) Reset() {
 	*x = CancelAttempt{}
-	mi := &file_gigq_remote_proto_msgTypes[15]
+	mi := &file_gigq_remote_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1266,7 @@ func (x *CancelAttempt) String() string {
 func (*CancelAttempt) ProtoMessage() {}
 
 func (x *CancelAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_gigq_remote_proto_msgTypes[15]
+	mi := &file_gigq_remote_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1279,7 @@ func (x *CancelAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAttempt.ProtoReflect.Descriptor instead.
 func (*CancelAttempt) Descriptor() ([]byte, []int) {
-	return file_gigq_remote_proto_rawDescGZIP(), []int{15}
+	return file_gigq_remote_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CancelAttempt) GetSession() string {
@@ -1285,7 +1381,7 @@ const file_gigq_remote_proto_rawDesc = "" +
 	"\fRemoteParent\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
-	"\x06result\x18\x03 \x01(\fR\x06result\"\xd9\x01\n" +
+	"\x06result\x18\x03 \x01(\fR\x06result\"\xf6\x01\n" +
 	"\x06Report\x12\x18\n" +
 	"\asession\x18\x01 \x01(\tR\asession\x12!\n" +
 	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12\x15\n" +
@@ -1294,7 +1390,14 @@ const file_gigq_remote_proto_rawDesc = "" +
 	"\x06result\x18\x05 \x01(\fR\x06result\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x1d\n" +
 	"\n" +
-	"elapsed_us\x18\a \x01(\x03R\telapsedUs\".\n" +
+	"elapsed_us\x18\a \x01(\x03R\telapsedUs\x12\x1b\n" +
+	"\tsnooze_us\x18\b \x01(\x03R\bsnoozeUs\"\x94\x01\n" +
+	"\bProgress\x12\x18\n" +
+	"\asession\x18\x01 \x01(\tR\asession\x12!\n" +
+	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12\x15\n" +
+	"\x06job_id\x18\x03 \x01(\tR\x05jobId\x12\x1a\n" +
+	"\bfraction\x18\x04 \x01(\x01R\bfraction\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\".\n" +
 	"\tReportAck\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\"9\n" +
 	"\x05Leave\x12\x18\n" +
@@ -1305,13 +1408,15 @@ const file_gigq_remote_proto_rawDesc = "" +
 	"\asession\x18\x01 \x01(\tR\asession\x12!\n" +
 	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
-	"\arelease\x18\x04 \x01(\bR\arelease*x\n" +
+	"\arelease\x18\x04 \x01(\bR\arelease*\xa5\x01\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OUTCOME_COMPLETED\x10\x01\x12\x12\n" +
 	"\x0eOUTCOME_FAILED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_TIMEOUT\x10\x03\x12\x14\n" +
-	"\x10OUTCOME_RELEASED\x10\x04B\"Z github.com/gigq-go/gigq/messagesb\x06proto3"
+	"\x10OUTCOME_RELEASED\x10\x04\x12\x16\n" +
+	"\x12OUTCOME_SKIP_RETRY\x10\x05\x12\x13\n" +
+	"\x0fOUTCOME_SNOOZED\x10\x06B\"Z github.com/gigq-go/gigq/messagesb\x06proto3"
 
 var (
 	file_gigq_remote_proto_rawDescOnce sync.Once
@@ -1326,7 +1431,7 @@ func file_gigq_remote_proto_rawDescGZIP() []byte {
 }
 
 var file_gigq_remote_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gigq_remote_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_gigq_remote_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_gigq_remote_proto_goTypes = []any{
 	(Outcome)(0),          // 0: gigq.remote.Outcome
 	(*ActorRef)(nil),      // 1: gigq.remote.ActorRef
@@ -1341,10 +1446,11 @@ var file_gigq_remote_proto_goTypes = []any{
 	(*RemoteJob)(nil),     // 10: gigq.remote.RemoteJob
 	(*RemoteParent)(nil),  // 11: gigq.remote.RemoteParent
 	(*Report)(nil),        // 12: gigq.remote.Report
-	(*ReportAck)(nil),     // 13: gigq.remote.ReportAck
-	(*Leave)(nil),         // 14: gigq.remote.Leave
-	(*Left)(nil),          // 15: gigq.remote.Left
-	(*CancelAttempt)(nil), // 16: gigq.remote.CancelAttempt
+	(*Progress)(nil),      // 13: gigq.remote.Progress
+	(*ReportAck)(nil),     // 14: gigq.remote.ReportAck
+	(*Leave)(nil),         // 15: gigq.remote.Leave
+	(*Left)(nil),          // 16: gigq.remote.Left
+	(*CancelAttempt)(nil), // 17: gigq.remote.CancelAttempt
 }
 var file_gigq_remote_proto_depIdxs = []int32{
 	1,  // 0: gigq.remote.Join.agent:type_name -> gigq.remote.ActorRef
@@ -1370,7 +1476,7 @@ func file_gigq_remote_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gigq_remote_proto_rawDesc), len(file_gigq_remote_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -15,9 +15,11 @@ type SubmitJobs struct {
 	Workflow *persistence.NewWorkflow
 }
 
-// SubmitJobsReply answers SubmitJobs. Err is nil when every job is durable.
+// SubmitJobsReply answers SubmitJobs. Err is nil when every job is durable;
+// Inserted says, per job, what the insert made of it.
 type SubmitJobsReply struct {
-	Err error
+	Inserted []persistence.Inserted
+	Err      error
 }
 
 // ClaimJobs is sent by the dispatcher to the store actor to move ready jobs
@@ -118,6 +120,9 @@ const (
 	EventTimeout   EventKind = "timeout"
 	EventCancelled EventKind = "cancelled"
 	EventRequeued  EventKind = "requeued"
+	// EventProgress: a running handler reported progress (Progress,
+	// ProgressMessage).
+	EventProgress EventKind = "progress"
 	// EventWorkflow: a workflow's status changed (WorkflowID and
 	// WorkflowStatus; no job).
 	EventWorkflow EventKind = "workflow"
@@ -141,5 +146,46 @@ type JobEvent struct {
 	WorkflowID  persistence.WorkflowID
 	// WorkflowStatus is the workflow's new status, for EventWorkflow.
 	WorkflowStatus persistence.WorkflowStatus
-	At             time.Time
+	// Progress (0 to 1) and ProgressMessage, for EventProgress.
+	Progress        float64
+	ProgressMessage string
+	At              time.Time
 }
+
+// ReportProgress is sent to the store actor (by a handler's progress
+// reporter, or a worker node's actor on the primary) with the progress a
+// running attempt reported. No reply; a report about an attempt that is no
+// longer current changes nothing.
+type ReportProgress struct {
+	JobID       persistence.JobID
+	ExecutionID persistence.ExecutionID
+	Fraction    float64
+	Message     string
+}
+
+// StopAttempts is sent to the dispatcher: stop these attempts, whose jobs
+// no longer run (a user cancelled them). The store sends it after the
+// COMMIT of a cancel; the dispatcher also finds such attempts itself after
+// another process's writes. No reply.
+type StopAttempts struct {
+	Attempts []AttemptCancelled
+}
+
+// AttemptCancelled names an attempt that must stop.
+type AttemptCancelled struct {
+	JobID       persistence.JobID
+	ExecutionID persistence.ExecutionID
+}
+
+// StopAttempt is sent by the dispatcher to the worker (or remote slot)
+// that runs the attempt: cancel its handler's context and end the attempt
+// without reporting it (the store already ended it); then say it is idle.
+type StopAttempt struct {
+	ExecutionID persistence.ExecutionID
+	Reason      string
+}
+
+// OtherWrites is sent by the store actor to the dispatcher when it saw
+// another process commit (PRAGMA data_version moved): the dispatcher
+// checks that the jobs its slots run are still running. No reply.
+type OtherWrites struct{}

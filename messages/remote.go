@@ -57,6 +57,10 @@ func ToOutcome(o persistence.Outcome) Outcome {
 		return Outcome_OUTCOME_TIMEOUT
 	case persistence.OutcomeReleased:
 		return Outcome_OUTCOME_RELEASED
+	case persistence.OutcomeSkipRetry:
+		return Outcome_OUTCOME_SKIP_RETRY
+	case persistence.OutcomeSnoozed:
+		return Outcome_OUTCOME_SNOOZED
 	}
 	return Outcome_OUTCOME_UNSPECIFIED
 }
@@ -73,6 +77,10 @@ func (o Outcome) Persistence() (persistence.Outcome, bool) {
 		return persistence.OutcomeTimeout, true
 	case Outcome_OUTCOME_RELEASED:
 		return persistence.OutcomeReleased, true
+	case Outcome_OUTCOME_SKIP_RETRY:
+		return persistence.OutcomeSkipRetry, true
+	case Outcome_OUTCOME_SNOOZED:
+		return persistence.OutcomeSnoozed, true
 	}
 	return 0, false
 }

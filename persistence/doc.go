@@ -32,6 +32,9 @@
 //	running  -> failed     Finish(OutcomeFailed), no attempts left
 //	running  -> timeout    Finish(OutcomeTimeout), no attempts left
 //	running  -> pending    Finish(OutcomeReleased): shut down under it; the attempt does not count
+//	running  -> failed     Finish(OutcomeSkipRetry): the handler said not to retry
+//	running  -> pending    Finish(OutcomeSnoozed): retry_after = now + Snooze; the attempt does not count
+//	running  -> cancelled  CancelRunning: a user cancelled it; its execution ends "cancelled"
 //	pending  -> cancelled  Cancel; or an upstream job ended failed, timeout or cancelled
 //	failed|timeout|cancelled -> pending   Requeue (attempts reset, error cleared)
 //

@@ -30,11 +30,23 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 	now := formatTime(at)
 	stmt := s.conn.Prep(`INSERT INTO jobs (id, name, function, params, priority, dependencies, max_attempts, timeout,
 		retry_delay, description, status, error, cancelled_by, completed_at, created_at, updated_at, ready_seq,
-		workflow_id, waiting)
+		workflow_id, waiting, run_at, retry_after, unique_key,
+		backoff_base, backoff_factor, backoff_max, backoff_jitter)
 		VALUES ($id, $name, $function, $params, $priority, $dependencies, $max_attempts, $timeout,
 		$retry_delay, $description, $status, $error, $cancelled_by, $completed_at, $now, $now, $seq,
-		$workflow_id, $waiting)`)
+		$workflow_id, $waiting, $run_at, $run_at, $unique_key,
+		$backoff_base, $backoff_factor, $backoff_max, $backoff_jitter)`)
 	for i, j := range jobs {
+		if j.UniqueKey != "" {
+			existing, status, err := s.holder(j.UniqueKey, j.UniqueStates)
+			if err != nil {
+				return nil, fmt.Errorf("insert job %s: %w", j.ID, err)
+			}
+			if existing != "" {
+				out[i].Existing, out[i].ExistingStatus = existing, status
+				continue
+			}
+		}
 		stmt.SetText("$id", string(j.ID))
 		stmt.SetText("$name", j.Name)
 		stmt.SetText("$function", j.Function)
@@ -63,6 +75,17 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 			stmt.SetNull("$workflow_id")
 		}
 		stmt.SetBool("$waiting", out[i].Waiting > 0)
+		if j.RunAt.After(at) {
+			stmt.SetText("$run_at", formatTime(j.RunAt))
+		} else {
+			stmt.SetNull("$run_at")
+		}
+		if j.UniqueKey != "" {
+			stmt.SetText("$unique_key", j.UniqueKey)
+		} else {
+			stmt.SetNull("$unique_key")
+		}
+		setBackoff(stmt, j.Backoff)
 		_, err := stmt.Step()
 		stmt.Reset()
 		if err != nil {
@@ -80,6 +103,33 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 		}
 	}
 	return out, nil
+}
+
+// holder is the job that holds a unique key in one of states (default:
+// pending and running), with its state; "" when none does. Write
+// connection: inside the submit's transaction, so two submits of one key
+// cannot both insert.
+func (s *Store) holder(key string, states []Status) (JobID, Status, error) {
+	if len(states) == 0 {
+		states = []Status{StatusPending, StatusRunning}
+	}
+	in, err := json.Marshal(states)
+	if err != nil {
+		return "", "", err
+	}
+	stmt := s.conn.Prep(`SELECT id, status FROM jobs INDEXED BY jobs_unique
+		WHERE unique_key = $key AND status IN (SELECT value FROM json_each($states)) ORDER BY id LIMIT 1`)
+	defer stmt.Reset()
+	stmt.SetText("$key", key)
+	stmt.SetText("$states", string(in))
+	ok, err := stmt.Step()
+	if err != nil {
+		return "", "", fmt.Errorf("look up unique key %q: %w", key, interpretError(err))
+	}
+	if !ok {
+		return "", "", nil
+	}
+	return JobID(stmt.ColumnText(0)), Status(stmt.ColumnText(1)), nil
 }
 
 // resolveDependencies decides, before anything is written, what each job

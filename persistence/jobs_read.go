@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"zombiezen.com/go/sqlite"
 )
@@ -15,31 +16,39 @@ const jobColumns = `id, name, function, params, priority, dependencies, max_atte
 	description, status, attempts, coalesce(result, ''), coalesce(error, ''), coalesce(worker_id, ''),
 	created_at, updated_at, coalesce(started_at, ''), coalesce(completed_at, ''),
 	coalesce(retry_after, ''), coalesce(execution_id, ''), coalesce(workflow_id, ''),
-	CASE WHEN status = 'pending' AND waiting THEN (SELECT deps_remaining FROM job_waits WHERE job_id = jobs.id) ELSE 0 END`
+	CASE WHEN status = 'pending' AND waiting THEN (SELECT deps_remaining FROM job_waits WHERE job_id = jobs.id) ELSE 0 END,
+	coalesce(run_at, ''), coalesce(unique_key, ''), progress IS NOT NULL, coalesce(progress, 0), coalesce(progress_message, ''),
+	backoff_base, backoff_factor, backoff_max, backoff_jitter`
 
 func scanJob(stmt *sqlite.Stmt) Job {
 	j := Job{
-		ID:          JobID(stmt.ColumnText(0)),
-		Name:        stmt.ColumnText(1),
-		Function:    stmt.ColumnText(2),
-		Params:      json.RawMessage(stmt.ColumnText(3)),
-		Priority:    stmt.ColumnInt(4),
-		MaxAttempts: stmt.ColumnInt(6),
-		Timeout:     fromSeconds(stmt.ColumnFloat(7)),
-		RetryDelay:  fromSeconds(stmt.ColumnFloat(8)),
-		Description: stmt.ColumnText(9),
-		Status:      Status(stmt.ColumnText(10)),
-		Attempts:    stmt.ColumnInt(11),
-		Error:       stmt.ColumnText(13),
-		WorkerID:    stmt.ColumnText(14),
-		CreatedAt:   parseTime(stmt.ColumnText(15)),
-		UpdatedAt:   parseTime(stmt.ColumnText(16)),
-		StartedAt:   parseTime(stmt.ColumnText(17)),
-		CompletedAt: parseTime(stmt.ColumnText(18)),
-		RetryAfter:  parseTime(stmt.ColumnText(19)),
-		ExecutionID: ExecutionID(stmt.ColumnText(20)),
-		WorkflowID:  WorkflowID(stmt.ColumnText(21)),
-		Waiting:     stmt.ColumnInt(22),
+		ID:              JobID(stmt.ColumnText(0)),
+		Name:            stmt.ColumnText(1),
+		Function:        stmt.ColumnText(2),
+		Params:          json.RawMessage(stmt.ColumnText(3)),
+		Priority:        stmt.ColumnInt(4),
+		MaxAttempts:     stmt.ColumnInt(6),
+		Timeout:         fromSeconds(stmt.ColumnFloat(7)),
+		RetryDelay:      fromSeconds(stmt.ColumnFloat(8)),
+		Description:     stmt.ColumnText(9),
+		Status:          Status(stmt.ColumnText(10)),
+		Attempts:        stmt.ColumnInt(11),
+		Error:           stmt.ColumnText(13),
+		WorkerID:        stmt.ColumnText(14),
+		CreatedAt:       parseTime(stmt.ColumnText(15)),
+		UpdatedAt:       parseTime(stmt.ColumnText(16)),
+		StartedAt:       parseTime(stmt.ColumnText(17)),
+		CompletedAt:     parseTime(stmt.ColumnText(18)),
+		RetryAfter:      parseTime(stmt.ColumnText(19)),
+		ExecutionID:     ExecutionID(stmt.ColumnText(20)),
+		WorkflowID:      WorkflowID(stmt.ColumnText(21)),
+		Waiting:         stmt.ColumnInt(22),
+		RunAt:           parseTime(stmt.ColumnText(23)),
+		UniqueKey:       stmt.ColumnText(24),
+		HasProgress:     stmt.ColumnBool(25),
+		Progress:        stmt.ColumnFloat(26),
+		ProgressMessage: stmt.ColumnText(27),
+		Backoff:         backoffColumns(stmt, 28),
 	}
 	if r := stmt.ColumnText(12); r != "" {
 		j.Result = json.RawMessage(r)
@@ -247,19 +256,30 @@ func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([
 	return out, nil
 }
 
-// delayedJobsQuery reads the retries waiting for their delay from the
-// jobs_retry index, soonest first.
+// delayedJobsQuery reads the jobs waiting for a time (a retry's delay, a
+// delayed job's run_at) from the jobs_retry index, soonest first, after a
+// given time.
 const delayedJobsQuery = `SELECT id, function, priority, created_at, retry_after FROM jobs INDEXED BY jobs_retry
-	WHERE status = 'pending' AND retry_after IS NOT NULL ORDER BY retry_after LIMIT $limit`
+	WHERE status = 'pending' AND retry_after IS NOT NULL AND retry_after > $after ORDER BY retry_after LIMIT $limit`
 
-// DelayedJobs reads up to limit pending jobs that wait for a retry delay,
-// soonest first.
+// DelayedJobs reads up to limit pending jobs that wait for a time (a
+// retry delay, a delayed job's run_at), soonest first.
 func (s *Store) DelayedJobs(ctx context.Context, limit int) ([]ReadyJob, error) {
+	return s.DelayedJobsAfter(ctx, time.Time{}, limit)
+}
+
+// DelayedJobsAfter is DelayedJobs, for the jobs that wait beyond after.
+func (s *Store) DelayedJobsAfter(ctx context.Context, after time.Time, limit int) ([]ReadyJob, error) {
 	var out []ReadyJob
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
 		stmt := conn.Prep(delayedJobsQuery)
 		defer stmt.Reset()
 		stmt.SetInt64("$limit", int64(limit))
+		if after.IsZero() {
+			stmt.SetText("$after", "")
+		} else {
+			stmt.SetText("$after", formatTime(after))
+		}
 		for {
 			ok, err := stmt.Step()
 			if err != nil {

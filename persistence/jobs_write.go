@@ -90,8 +90,10 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 }
 
 // Finish applies the end of an attempt: completed; or failed/timed out,
-// going back to pending while attempts remain (after the retry delay), else
-// to failed/timeout. A report about an execution that is no longer the
+// going back to pending while attempts remain (after the job's backoff, or
+// else its fixed retry delay), else to failed/timeout; failed at once for
+// OutcomeSkipRetry; pending for f.Snooze, the attempt not counted, for
+// OutcomeSnoozed. A report about an execution that is no longer the
 // job's current one gives a *StaleExecutionError and writes nothing.
 func (s *Store) Finish(f Finish) (Finished, error) {
 	now := s.opts.Now()
@@ -113,6 +115,17 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 		if f.Outcome == OutcomeTimeout {
 			final, execStatus = StatusTimeout, ExecutionTimeout
 		}
+		// The delay is the job's backoff's (computed here: it needs the
+		// attempt count and a random number), else its fixed retry_delay.
+		// Read on the write connection inside this transaction, guarded
+		// like the UPDATE, so it is the row the UPDATE changes.
+		delay, ok, err := s.retryDelayOf(f)
+		if err != nil {
+			return Finished{}, err
+		}
+		if !ok {
+			return Finished{}, s.staleOrRefused(f)
+		}
 		seq, err := s.nextSeq()
 		if err != nil {
 			return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, err)
@@ -121,16 +134,46 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 			status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE $final END,
 			error = $error, updated_at = $now,
 			completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $now END,
-			retry_after = CASE WHEN attempts < max_attempts AND retry_delay > 0
-				THEN strftime('%Y-%m-%dT%H:%M:%S', ($now_ns + CAST(round(retry_delay * 1e9) AS INTEGER)) / 1000000000, 'unixepoch')
-					|| printf('.%09dZ', ($now_ns + CAST(round(retry_delay * 1e9) AS INTEGER)) % 1000000000)
+			retry_after = CASE WHEN attempts < max_attempts AND $delay_ns > 0
+				THEN strftime('%Y-%m-%dT%H:%M:%S', ($now_ns + $delay_ns) / 1000000000, 'unixepoch')
+					|| printf('.%09dZ', ($now_ns + $delay_ns) % 1000000000)
 				ELSE NULL END,
 			ready_seq = CASE WHEN attempts < max_attempts THEN $seq ELSE ready_seq END
 			WHERE id = $id AND +status = 'running' AND execution_id = $exec`)
 		stmt.SetText("$final", string(final))
 		stmt.SetText("$error", f.Error)
 		stmt.SetInt64("$now_ns", now.UnixNano())
+		stmt.SetInt64("$delay_ns", int64(delay))
 		stmt.SetInt64("$seq", seq)
+	case OutcomeSkipRetry:
+		// The handler said a retry cannot help: failed now, whatever
+		// attempts remain.
+		execStatus = ExecutionFailed
+		stmt = s.conn.Prep(`UPDATE jobs SET status = 'failed', error = $error, updated_at = $now,
+			completed_at = $now, retry_after = NULL
+			WHERE id = $id AND +status = 'running' AND execution_id = $exec`)
+		stmt.SetText("$error", f.Error)
+	case OutcomeSnoozed:
+		// The handler asked to run again later: pending, not claimable
+		// before now + Snooze, and the attempt does not count.
+		execStatus = ExecutionSnoozed
+		if f.Error == "" {
+			f.Error = SnoozedText(f.Snooze)
+		}
+		seq, err := s.nextSeq()
+		if err != nil {
+			return Finished{}, fmt.Errorf("snooze job %s: %w", f.JobID, err)
+		}
+		stmt = s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0), error = $error,
+			updated_at = $now, retry_after = $retry_after, ready_seq = $seq
+			WHERE id = $id AND +status = 'running' AND execution_id = $exec`)
+		stmt.SetText("$error", f.Error)
+		stmt.SetInt64("$seq", seq)
+		if f.Snooze > 0 {
+			stmt.SetText("$retry_after", formatTime(now.Add(f.Snooze)))
+		} else {
+			stmt.SetNull("$retry_after")
+		}
 	case OutcomeReleased:
 		// The node shut down under the attempt: back to pending at once,
 		// and the attempt does not count.
@@ -156,7 +199,14 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 		return Finished{}, fmt.Errorf("finish job %s: %w", f.JobID, interpretError(err))
 	}
 	if s.conn.Changes() == 0 {
-		return Finished{}, s.staleOrRefused(f)
+		refused := f
+		switch f.Outcome { // (say what was refused in the terms staleOrRefused knows)
+		case OutcomeSkipRetry:
+			refused.Outcome = OutcomeFailed
+		case OutcomeSnoozed:
+			refused.Outcome = OutcomeReleased
+		}
+		return Finished{}, s.staleOrRefused(refused)
 	}
 	out, err := s.finishedJob(f)
 	if err != nil {

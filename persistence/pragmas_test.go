@@ -43,7 +43,7 @@ func TestReadPoolIsReadOnly(t *testing.T) {
 	s := openTest(t, Options{})
 	err := s.read(t.Context(), func(conn *sqlite.Conn) error {
 		require.Equal(t, "wal", pragma(t, conn, "journal_mode"))
-		require.Equal(t, []string{"ready_seq", "workflow_seq"}, column(t, conn, `SELECT key FROM gigq_meta ORDER BY key`, 0))
+		require.Equal(t, []string{"ready_seq", "schedules_seq", "workflow_seq"}, column(t, conn, `SELECT key FROM gigq_meta ORDER BY key`, 0))
 		return sqlitex.ExecuteTransient(conn, `UPDATE gigq_meta SET value = value + 1`, nil)
 	})
 	require.Error(t, err)

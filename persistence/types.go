@@ -53,6 +53,11 @@ const (
 	ExecutionCompleted ExecutionStatus = "completed"
 	ExecutionFailed    ExecutionStatus = "failed"
 	ExecutionTimeout   ExecutionStatus = "timeout"
+	// ExecutionCancelled: the job was cancelled while the attempt ran.
+	ExecutionCancelled ExecutionStatus = "cancelled"
+	// ExecutionSnoozed: the handler asked to run the job again later
+	// (gigq.Snooze); the attempt did not count.
+	ExecutionSnoozed ExecutionStatus = "snoozed"
 )
 
 // NewJob is what a submit writes: the definition of a job. Zero values are
@@ -74,6 +79,17 @@ type NewJob struct {
 	Dependencies []JobID
 	// WorkflowID is the workflow of a workflow submit ("" for a plain job).
 	WorkflowID WorkflowID
+	// RunAt, when after the insert's time, delays the job: it is pending
+	// but not claimable before then.
+	RunAt time.Time
+	// UniqueKey, when set, makes the insert return the job that holds the
+	// key in one of UniqueStates (default: pending and running) instead
+	// of writing this one.
+	UniqueKey    string
+	UniqueStates []Status
+	// Backoff, when set, replaces RetryDelay: the retries wait an
+	// exponential, jittered delay (see Backoff).
+	Backoff *Backoff
 }
 
 // Job is one row of the jobs table.
@@ -105,6 +121,17 @@ type Job struct {
 	// ParentResults are the parents' results in dependency order, read
 	// by Claim for a job with dependencies.
 	ParentResults []ParentResult
+	// RunAt is the time a delayed job was submitted to run at (zero for
+	// a job submitted to run at once); UniqueKey its unique key, if any.
+	RunAt     time.Time
+	UniqueKey string
+	// Backoff is the job's retry policy (nil: its fixed RetryDelay).
+	Backoff *Backoff
+	// Progress is the last progress the handler reported (HasProgress),
+	// a fraction from 0 to 1, with its message.
+	HasProgress     bool
+	Progress        float64
+	ProgressMessage string
 }
 
 // Execution is one row of job_executions: one attempt of a job.
@@ -159,6 +186,14 @@ const (
 	// job goes back to pending and the attempt does not count (its
 	// execution row is closed as failed with the reason).
 	OutcomeReleased
+	// OutcomeSkipRetry: the handler failed and asked for no retry
+	// (ErrSkipRetry): the job fails at once, whatever attempts remain.
+	OutcomeSkipRetry
+	// OutcomeSnoozed: the handler asked to run again later (SnoozeError):
+	// the job goes back to pending, not claimable for Finish.Snooze, and
+	// the attempt does not count (its execution row is closed as failed
+	// with "snoozed for <d>").
+	OutcomeSnoozed
 )
 
 // Finish reports the end of one attempt. The store applies it only while
@@ -169,6 +204,9 @@ type Finish struct {
 	Outcome     Outcome
 	Result      json.RawMessage // with OutcomeCompleted
 	Error       string          // with OutcomeFailed or OutcomeTimeout
+	// Snooze is how long a snoozed job waits (OutcomeSnoozed), from the
+	// store's clock when it applies the report.
+	Snooze time.Duration
 	// Claimed is the job as its claim returned it, when the reporter has
 	// it. A completion then takes the job's name, function, ordering key,
 	// attempts and workflow from it instead of reading the row back: none

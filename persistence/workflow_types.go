@@ -46,6 +46,11 @@ type Inserted struct {
 	// claimable at 0.
 	Waiting int
 	Error   string
+	// Existing is, for a job with a unique key, the job that already held
+	// the key: nothing was written for this one.
+	Existing JobID
+	// Existing's state.
+	ExistingStatus Status
 }
 
 // Dependent is a job whose parent's end changed it: its counter of

@@ -31,7 +31,10 @@ type eventJSON struct {
 	RetryAfter     *time.Time          `json:"retry_after,omitempty"`
 	WorkflowID     gigq.WorkflowID     `json:"workflow_id,omitempty"`
 	WorkflowStatus gigq.WorkflowStatus `json:"workflow_status,omitempty"`
-	At             time.Time           `json:"at"`
+	// Progress, for a progress event: 0 to 1, and its message.
+	Progress        *float64  `json:"progress,omitempty"`
+	ProgressMessage string    `json:"progress_message,omitempty"`
+	At              time.Time `json:"at"`
 }
 
 func toEventJSON(e *gigq.Event) eventJSON {
@@ -41,6 +44,10 @@ func toEventJSON(e *gigq.Event) eventJSON {
 	if !e.RetryAfter.IsZero() {
 		t := e.RetryAfter.UTC()
 		out.RetryAfter = &t
+	}
+	if e.Kind == gigq.EventProgress {
+		f := e.Progress
+		out.Progress, out.ProgressMessage = &f, e.ProgressMessage
 	}
 	return out
 }

@@ -7,8 +7,10 @@ import (
 )
 
 func (a *app) cancelCmd() *cobra.Command {
-	return a.jobChangeCmd("cancel ID", "Cancel a pending job",
-		`Cancel a pending job. A job in another state (running, or already ended)
-is refused: the command exits 1 and says why.`,
+	return a.jobChangeCmd("cancel ID", "Cancel a pending or running job",
+		`Cancel a pending or running job, and the jobs that depend on it. A running
+job ends cancelled at once and its handler's context is cancelled, on
+whichever worker, node or worker node runs it. A job that already ended is
+refused: the command exits 1 and says why.`,
 		"cancelled", (*gigq.Node).Cancel)
 }

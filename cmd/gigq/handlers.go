@@ -116,12 +116,20 @@ func sleepHandler(ctx context.Context, args sleepArgs) (sleepResult, error) {
 	start := time.Now()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return sleepResult{Slept: args.Seconds}, nil
-	case <-ctx.Done():
-		return sleepResult{}, fmt.Errorf("sleep interrupted after %s of %s: %w",
-			time.Since(start).Round(time.Millisecond), d, context.Cause(ctx))
+	// Progress every second (gigq status shows it).
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return sleepResult{Slept: args.Seconds}, nil
+		case <-tick.C:
+			done := time.Since(start)
+			gigq.Progress(ctx, done.Seconds()/d.Seconds(), fmt.Sprintf("slept %s of %s", done.Round(time.Second), d))
+		case <-ctx.Done():
+			return sleepResult{}, fmt.Errorf("sleep interrupted after %s of %s: %w",
+				time.Since(start).Round(time.Millisecond), d, context.Cause(ctx))
+		}
 	}
 }
 

@@ -134,6 +134,7 @@ New here? Run "gigq demo".`,
 	root.AddCommand(
 		a.submitCmd(), a.statusCmd(), a.listCmd(), a.statsCmd(), a.cancelCmd(), a.requeueCmd(),
 		a.clearCmd(), a.workerCmd(), a.nodeCmd(), a.workflowCmd(), a.demoCmd(), a.benchCmd(), a.mcpCmd(),
+		a.scheduleCmd(),
 	)
 	return root
 }

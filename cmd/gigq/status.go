@@ -34,6 +34,10 @@ with its executions (the attempts, oldest first).`,
 			if job.Status != gigq.StatusPending {
 				return nil
 			}
+			if job.RunAt.After(time.Now()) {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Waiting: delayed until %s\n", fmtTime(job.RunAt))
+				return err
+			}
 			nodes, err := n.Nodes(cmd.Context())
 			if err != nil {
 				return err
@@ -71,6 +75,19 @@ func printJob(w io.Writer, j *gigq.Job, params, result, executions bool) error {
 	}
 	if len(j.Dependencies) > 0 {
 		row("Depends on", joinIDs(j.Dependencies))
+	}
+	if !j.RunAt.IsZero() {
+		row("Run at", fmtTime(j.RunAt))
+	}
+	if j.UniqueKey != "" {
+		row("Unique key", j.UniqueKey)
+	}
+	if j.Progress != nil {
+		p := fmt.Sprintf("%.0f%%", j.Progress.Fraction*100)
+		if j.Progress.Message != "" {
+			p += " " + j.Progress.Message
+		}
+		row("Progress", p)
 	}
 	row("Created", fmtTime(j.CreatedAt))
 	row("Updated", fmtTime(j.UpdatedAt))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,15 +13,14 @@ import (
 
 func (a *app) submitCmd() *cobra.Command {
 	var (
-		name        string
-		params      []string
-		priority    int
-		maxAttempts int
-		timeout     float64
-		retryDelay  float64
-		description string
-		dependsOn   []string
-		asJSON      bool
+		jf        jobFlags
+		dependsOn []string
+		delay     time.Duration
+		runAt     string
+		uniqueKey string
+		uniqueIn  []string
+		backoff   backoffFlags
+		asJSON    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "submit HANDLER",
@@ -33,25 +33,23 @@ A -p value is parsed as JSON when it is valid JSON, else kept as a string:
 
 With --depends-on ID (repeatable) the job waits until those jobs
 completed, and is cancelled if one of them fails, times out or is
-cancelled; the echo handler then returns its parents' results too.`,
+cancelled; the echo handler then returns its parents' results too.
+
+With --delay 10m or --run-at 2026-12-01T09:00:00Z the job is pending but
+not started before that time (a timer on the worker makes it ready then).
+
+With --unique-key KEY, a job that already holds KEY in a state that is not
+final (pending, running; or the states --unique-states names) makes this
+submit a no-op: it prints that job's id and says it is a duplicate
+("duplicate": true with --json), and exits 0.`,
 		Example: `  gigq submit echo -p message=hello
   gigq submit sleep -p seconds=2.5 --priority 10 --timeout 60
   gigq submit fail -p times=1 --max-attempts 3 --retry-delay 0.5 --json
-  gigq submit echo -p step=report --depends-on 019...`,
+  gigq submit echo -p step=report --depends-on 019...
+  gigq submit echo -p report=daily --delay 10m --unique-key daily-report`,
 		Args: exactArgs(1, "exactly one argument, the handler name"),
 		RunE: runtimeE(func(cmd *cobra.Command, args []string) (err error) {
-			p, err := parseParams(params)
-			if err != nil {
-				return err
-			}
-			if maxAttempts < 1 {
-				return usageErrorf("invalid --max-attempts %d: must be at least 1", maxAttempts)
-			}
-			to, err := secondsFlag("timeout", timeout, false)
-			if err != nil {
-				return err
-			}
-			rd, err := secondsFlag("retry-delay", retryDelay, true)
+			p, opts, err := jf.parse()
 			if err != nil {
 				return err
 			}
@@ -59,36 +57,54 @@ cancelled; the echo handler then returns its parents' results too.`,
 			if err != nil {
 				return err
 			}
+			var at time.Time
+			if runAt != "" {
+				if at, err = time.Parse(time.RFC3339, runAt); err != nil {
+					return usageErrorf("invalid --run-at %q: want an RFC 3339 time such as 2026-12-01T09:00:00Z", runAt)
+				}
+			}
+			if delay < 0 {
+				return usageErrorf("invalid --delay %s: must not be negative", delay)
+			}
+			if delay > 0 && runAt != "" {
+				return usageErrorf("--delay and --run-at do not go together: give one")
+			}
+			states := make([]gigq.Status, len(uniqueIn))
+			for i, st := range uniqueIn {
+				states[i] = gigq.Status(st)
+			}
 			ctx := cmd.Context()
 			n, err := a.openClient(ctx)
 			if err != nil {
 				return err
 			}
 			defer closeNode(ctx, n, &err)
-			id, err := n.Submit(ctx, args[0], p, &gigq.SubmitOpts{
-				Name: name, Priority: priority, MaxAttempts: maxAttempts, Timeout: to, RetryDelay: rd,
-				Description: description, DependsOn: deps,
-			})
+			opts.DependsOn, opts.Delay, opts.RunAt = deps, delay, at
+			opts.UniqueKey, opts.UniqueStates, opts.Backoff = uniqueKey, states, backoff.policy
+			r, err := n.SubmitJob(ctx, args[0], p, opts)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), map[string]gigq.JobID{"id": id})
+				return writeJSON(cmd.OutOrStdout(), r)
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Job submitted: %s\n", id)
+			if r.Duplicate {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Duplicate: job %s (%s) holds unique key %q; nothing submitted\n", r.ID, r.Status, uniqueKey)
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Job submitted: %s\n", r.ID)
 			return err
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&name, "name", "", "job name (default: the handler name)")
-	f.StringArrayVarP(&params, "param", "p", nil, "job parameter key=value, repeatable; the value is JSON when valid, else a string")
-	f.IntVar(&priority, "priority", 0, "priority: higher runs first")
-	f.IntVar(&maxAttempts, "max-attempts", gigq.DefaultMaxAttempts, "attempts before the job fails for good")
-	f.Float64Var(&timeout, "timeout", gigq.DefaultTimeout.Seconds(), "timeout of one attempt, in seconds")
-	f.Float64Var(&retryDelay, "retry-delay", 0, "delay before a failed attempt is retried, in seconds")
-	f.StringVar(&description, "description", "", "free text")
+	jf.register(f, "job name (default: the handler name)")
 	f.StringArrayVar(&dependsOn, "depends-on", nil, "id of a job that must complete first, repeatable")
-	f.BoolVar(&asJSON, "json", false, `print {"id":"<id>"}`)
+	f.DurationVar(&delay, "delay", 0, "do not start the job before this delay, e.g. 10m")
+	f.StringVar(&runAt, "run-at", "", "do not start the job before this time (RFC 3339, e.g. 2026-12-01T09:00:00Z)")
+	f.StringVar(&uniqueKey, "unique-key", "", "submit nothing if a job holds this key in a state that is not final")
+	f.StringSliceVar(&uniqueIn, "unique-states", nil, "with --unique-key: the states that hold the key (default pending,running)")
+	f.BoolVar(&asJSON, "json", false, `print {"id":"<id>"} (and "duplicate":true, "status" for a duplicate)`)
+	backoff.register(cmd)
 	return cmd
 }
 

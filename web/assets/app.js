@@ -5,7 +5,7 @@
 (() => {
   const STATES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled'];
   const PAGE = 25;
-  const KINDS = ['submitted', 'started', 'completed', 'retrying', 'failed', 'timeout', 'cancelled', 'requeued', 'workflow'];
+  const KINDS = ['submitted', 'started', 'completed', 'retrying', 'failed', 'timeout', 'cancelled', 'requeued', 'workflow', 'progress'];
   const main = document.getElementById('main');
   // The SVG namespace, read from the parser rather than written out.
   const SVG = (() => { const d = document.createElement('div'); d.innerHTML = '<svg></svg>'; return d.firstChild.namespaceURI; })();
@@ -178,6 +178,7 @@
           table, pager);
       },
       onEvent(e) {
+        if (e.kind === 'progress') return; // the job page shows it; counts do not change
         refreshCounts();
         setRowStatus(e);
         const visible = e.job_id && main.querySelector(`tr[data-id="${CSS.escape(e.job_id)}"]`);
@@ -203,7 +204,7 @@
         const code = (title, raw, cls) => h('section', {}, h('h2', {}, title), h('div', { class: 'card' }, h('pre', { class: cls || null }, raw)));
         const execs = j.executions || [];
         const actions = h('div', { class: 'actions' },
-          j.status === 'pending' && h('button', { class: 'secondary', type: 'button', onclick: () => act('cancel') }, 'Cancel'),
+          ['pending', 'running'].includes(j.status) && h('button', { class: 'secondary', type: 'button', onclick: () => act('cancel') }, 'Cancel'),
           ['failed', 'timeout', 'cancelled'].includes(j.status) && h('button', { type: 'button', onclick: () => act('requeue') }, 'Requeue'));
         main.replaceChildren(
           h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Jobs'),
@@ -214,6 +215,11 @@
             field('ID', h('span', { class: 'mono' }, j.id)),
             field('Function', h('span', { class: 'mono' }, j.function)),
             field('Attempts', `${j.attempts} of ${j.max_attempts}`),
+            j.progress && field('Progress', h('span', { id: 'progress' },
+              h('progress', { max: '1', value: String(j.progress.fraction) }), ' ',
+              Math.round(j.progress.fraction * 100) + '%', j.progress.message ? ' — ' + j.progress.message : '')),
+            j.run_at && field('Run at', when(j.run_at)),
+            j.unique_key && field('Unique key', h('span', { class: 'mono' }, j.unique_key)),
             field('Priority', j.priority),
             field('Created', when(j.created_at)),
             field('Started', when(j.started_at)),

@@ -116,12 +116,25 @@ func (em *endpointManager) stop() {
 	if em.endpointReaderConnections != nil {
 		em.endpointReaderConnections.Range(func(key interface{}, value interface{}) bool {
 			channel := value.(chan bool)
-			channel <- true
+			tellReaderLeaving(channel)
 			em.endpointReaderConnections.Delete(key)
 			return true
 		})
 	}
 	em.remote.Logger().Info("Stopped EndpointManager")
+}
+
+// tellReaderLeaving asks an endpoint reader to tell its peer this node is
+// leaving. gigq: a reader whose stream just ended has closed its channel
+// and not yet removed it from endpointReaderConnections; the send then
+// panicked ("send on closed channel") and took the process down at
+// shutdown. Such a reader needs no message.
+func tellReaderLeaving(channel chan bool) {
+	defer func() { _ = recover() }()
+	select {
+	case channel <- true:
+	default:
+	}
 }
 
 func (em *endpointManager) startActivator() {

@@ -1,0 +1,134 @@
+package gigq
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gigq-go/gigq/persistence"
+)
+
+// Backoff is an exponential retry policy with jitter, the alternative to
+// a fixed SubmitOpts.RetryDelay. Retry n (n = the attempts used so far)
+// waits min(Max, Base*Factor^(n-1)), less a random part of at most Jitter
+// of it. Base must be positive; Factor 0 means 2, else at least 1; Max 0
+// is no cap; Jitter is from 0 (exact, the default) to 1.
+//
+// Set it per job (SubmitOpts.Backoff) or per task (Task.WithBackoff). The
+// policy is stored on the job when it is submitted, and the store computes
+// each retry's delay from it when an attempt fails or times out.
+type Backoff = persistence.Backoff
+
+// ErrSkipRetry, wrapped in a handler's error (SkipRetry, or
+// fmt.Errorf("...: %w", gigq.ErrSkipRetry)), fails the job at once,
+// whatever attempts remain. The job's error is the handler's error text.
+var ErrSkipRetry = persistence.ErrSkipRetry
+
+// SkipRetry marks err as final: returned by a handler, the attempt fails
+// and the job goes to failed at once, without its remaining retries. The
+// job's error is err's text; errors.Is(…, err) still holds. A nil err
+// gives nil.
+func SkipRetry(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &skipRetryError{err: err}
+}
+
+type skipRetryError struct{ err error }
+
+func (e *skipRetryError) Error() string   { return e.err.Error() }
+func (e *skipRetryError) Unwrap() []error { return []error{e.err, ErrSkipRetry} }
+
+// Snooze, returned by a handler, puts its job back to pending for d: no
+// worker claims it before then, and the attempt does not count (the job's
+// attempts are as before it; its execution row is closed as failed with
+// the error "snoozed for d"). A d of 0 or less makes it ready at once.
+// Watch for handlers that snooze forever: a snooze never uses up
+// MaxAttempts.
+func Snooze(d time.Duration) error {
+	return &persistence.SnoozeError{Delay: max(d, 0)}
+}
+
+// WithBackoff sets the task's retry policy: jobs of the task submitted
+// through it (Task.Submit, Task.Step) that set neither SubmitOpts.Backoff
+// nor SubmitOpts.RetryDelay get b. It panics on an invalid policy (a
+// programming error) and returns t.
+//
+// The policy is stored on each job at submit, so it also covers panics and
+// timeouts, and the store applies it whichever node runs the job. A job
+// submitted by name (Node.Submit, the CLI) does not know the task's
+// options: give it SubmitOpts.Backoff.
+func (t *Task[Args, Result]) WithBackoff(b Backoff) *Task[Args, Result] {
+	b = b.WithDefaults()
+	if err := b.Validate(); err != nil {
+		panic(fmt.Sprintf("gigq: task %q: %v", t.name, err))
+	}
+	t.backoff = &b
+	return t
+}
+
+// Backoff returns the task's retry policy (nil: none).
+func (t *Task[Args, Result]) Backoff() *Backoff {
+	if t.backoff == nil {
+		return nil
+	}
+	b := *t.backoff
+	return &b
+}
+
+// withTaskBackoff returns opts with the task's policy when opts sets no
+// policy of its own (opts is not modified).
+func withTaskBackoff(opts *SubmitOpts, b *Backoff) *SubmitOpts {
+	if b == nil || (opts != nil && (opts.Backoff != nil || opts.RetryDelay > 0)) {
+		return opts
+	}
+	var o SubmitOpts
+	if opts != nil {
+		o = *opts
+	}
+	c := *b
+	o.Backoff = &c
+	return &o
+}
+
+// checkBackoff validates a submit's policy and returns the one to store.
+func checkBackoff(o *SubmitOpts) (*persistence.Backoff, error) {
+	if o.Backoff == nil {
+		return nil, nil
+	}
+	if o.RetryDelay > 0 {
+		return nil, errors.New("gigq: set RetryDelay or Backoff, not both")
+	}
+	b := o.Backoff.WithDefaults()
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("gigq: %w", err)
+	}
+	return &b, nil
+}
+
+// backoffJSON is a Backoff's form in a job's JSON: seconds, as for
+// retry_delay ("backoff": null for a job without one).
+type backoffJSON struct {
+	Base   float64 `json:"base"`
+	Factor float64 `json:"factor"`
+	Max    float64 `json:"max"`
+	Jitter float64 `json:"jitter"`
+}
+
+func toBackoffJSON(b *Backoff) *backoffJSON {
+	if b == nil {
+		return nil
+	}
+	return &backoffJSON{Base: b.Base.Seconds(), Factor: b.Factor, Max: b.Max.Seconds(), Jitter: b.Jitter}
+}
+
+func (w *backoffJSON) backoff() *Backoff {
+	if w == nil {
+		return nil
+	}
+	return &Backoff{Base: secondsToDuration(w.Base), Factor: w.Factor, Max: secondsToDuration(w.Max), Jitter: w.Jitter}
+}
+
+// DefaultBackoffFactor is the Factor of a Backoff that sets none.
+const DefaultBackoffFactor = persistence.DefaultBackoffFactor
