@@ -125,12 +125,11 @@ func (em *endpointManager) stop() {
 }
 
 // tellReaderLeaving asks an endpoint reader to tell its peer this node is
-// leaving. gigq: a reader whose stream just ended has closed its channel
-// and not yet removed it from endpointReaderConnections; the send then
-// panicked ("send on closed channel") and took the process down at
-// shutdown. Such a reader needs no message.
+// leaving. gigq: the channel is never closed (a reader whose stream ended
+// closed it, and this send then panicked, "send on closed channel", ending
+// the process at shutdown); a reader that already ended has put its own
+// value in the channel's one slot, and needs no message.
 func tellReaderLeaving(channel chan bool) {
-	defer func() { _ = recover() }()
 	select {
 	case channel <- true:
 	default:

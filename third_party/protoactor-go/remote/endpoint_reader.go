@@ -42,7 +42,14 @@ func (s *endpointReader) Receive(stream Remoting_ReceiveServer) error {
 	s.remote.edpManager.endpointReaderConnections.Store(stream, disconnectChan)
 	defer func() {
 		s.remote.Logger().Info("EndpointReader is closing")
-		close(disconnectChan)
+		// gigq: the channel is not closed (the endpoint manager may be
+		// sending on it at shutdown); the goroutine below gets false,
+		// unless the manager's true is already there.
+		s.remote.edpManager.endpointReaderConnections.Delete(stream)
+		select {
+		case disconnectChan <- false:
+		default:
+		}
 	}()
 
 	go func() {
@@ -69,7 +76,6 @@ func (s *endpointReader) Receive(stream Remoting_ReceiveServer) error {
 		switch {
 		case errors.Is(err, io.EOF):
 			s.remote.Logger().Info("EndpointReader stream closed")
-			disconnectChan <- false
 			return nil
 		case err != nil:
 			s.remote.Logger().Info("EndpointReader failed to read", slog.Any("error", err))
