@@ -53,6 +53,7 @@ func childTasks() map[string]gigq.TaskDef {
 		"sleep": gigq.NewTask("sleep", func(ctx context.Context, a struct {
 			MS int `json:"ms"`
 		}) (string, error) {
+			fmt.Println("sleep started")
 			select {
 			case <-time.After(time.Duration(a.MS) * time.Millisecond):
 				j, _ := gigq.JobFromContext(ctx)
