@@ -81,6 +81,14 @@ type Config struct {
 	// with promhttp.HandlerFor.
 	// Default: nil, no metrics (and nothing measured on the hot paths).
 	Metrics prometheus.Registerer
+	// Queues, when set, are the named queues whose jobs this node runs;
+	// jobs of other queues wait for a node that serves them. Default: nil,
+	// every queue.
+	Queues []string
+	// QueueLimits caps how many jobs of a queue this node runs at once,
+	// across all its workers (and its worker nodes' slots), e.g.
+	// {"reports": 2}. Default: no caps.
+	QueueLimits map[string]int
 	// Remote, when set, makes the node a primary that worker nodes on other
 	// machines join (see RemoteConfig and StartWorkerNode).
 	Remote *RemoteConfig
@@ -158,6 +166,22 @@ func (c Config) validate() error {
 		return fmt.Errorf("gigq: MaxParamsBytes must be positive, or -1 for no limit (got %d)", c.MaxParamsBytes)
 	case c.MaxJobs < 0:
 		return fmt.Errorf("gigq: MaxJobs must not be negative (got %d)", c.MaxJobs)
+	}
+	for _, q := range c.Queues {
+		if err := validateQueueName(q); err != nil {
+			return fmt.Errorf("%w (Config.Queues)", err)
+		}
+	}
+	if c.Queues != nil && len(c.Queues) == 0 {
+		return errors.New("gigq: Config.Queues is empty: name the queues this node serves, or leave it nil for every queue")
+	}
+	for q, n := range c.QueueLimits {
+		if err := validateQueueName(q); err != nil {
+			return fmt.Errorf("%w (Config.QueueLimits)", err)
+		}
+		if n < 1 {
+			return fmt.Errorf("gigq: Config.QueueLimits[%q] is %d: a limit must be at least 1", q, n)
+		}
 	}
 	if c.Remote != nil {
 		return c.Remote.validate()

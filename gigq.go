@@ -97,6 +97,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		Lease:             cfg.Lease,
 		WindowSize:        cfg.WindowSize,
+		Queues:            cfg.Queues,
+		QueueLimits:       cfg.QueueLimits,
 		WatchInterval:     max(cfg.WatchInterval, 0),
 		MaxJobs:           cfg.MaxJobs,
 		OnDone:            func() { n.doneOnce.Do(func() { close(n.done) }) },
@@ -271,6 +273,11 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 	case len(o.UniqueStates) > 0 && o.UniqueKey == "":
 		return persistence.NewJob{}, errors.New("gigq: UniqueStates needs a UniqueKey")
 	}
+	if o.Queue != "" {
+		if err := validateQueueName(o.Queue); err != nil {
+			return persistence.NewJob{}, err
+		}
+	}
 	for _, st := range o.UniqueStates {
 		if !st.Valid() {
 			names := make([]string, len(persistence.Statuses))
@@ -307,7 +314,7 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 	return persistence.NewJob{ID: JobID(id.String()), Name: o.Name, Function: function, Params: raw,
 		Priority: o.Priority, MaxAttempts: o.MaxAttempts, Timeout: o.Timeout, RetryDelay: o.RetryDelay,
 		Description: o.Description, Dependencies: slices.Clone(o.DependsOn), RunAt: o.RunAt,
-		UniqueKey: o.UniqueKey, UniqueStates: slices.Clone(o.UniqueStates), Backoff: backoff}, nil
+		UniqueKey: o.UniqueKey, UniqueStates: slices.Clone(o.UniqueStates), Queue: o.Queue, Backoff: backoff}, nil
 }
 
 // encodeParams encodes params and checks that they are a JSON object.
@@ -383,7 +390,7 @@ func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 	}
 	var lp persistence.ListParams
 	if p != nil {
-		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit, Before: p.Before}
+		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit, Before: p.Before, Queue: p.Queue}
 	}
 	if lp.Status != "" && !lp.Status.Valid() {
 		return nil, fmt.Errorf("gigq: unknown status %q: use one of %v", lp.Status, persistence.Statuses)
@@ -401,10 +408,16 @@ func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 
 // Stats counts jobs in each state.
 func (n *Node) Stats(ctx context.Context) (Stats, error) {
+	return n.QueueStats(ctx, "")
+}
+
+// QueueStats counts the jobs of one named queue by state ("": every
+// queue, as Stats).
+func (n *Node) QueueStats(ctx context.Context, queue string) (Stats, error) {
 	if n.closed.Load() {
 		return Stats{}, ErrClosed
 	}
-	return n.store.Stats(ctx)
+	return n.store.QueueStats(ctx, queue)
 }
 
 // Cancel cancels a pending or running job, and with it every job that

@@ -41,6 +41,9 @@ type Job struct {
 	Priority     int
 	Dependencies []JobID
 	WorkflowID   WorkflowID // "" for a job outside any workflow
+	// Queue is the job's named queue (DefaultQueue unless submitted to
+	// another).
+	Queue string
 	// RunAt is the time a delayed job was submitted to run at (zero: at
 	// once); UniqueKey its unique key ("" for none).
 	RunAt     time.Time
@@ -92,6 +95,7 @@ type jobJSON struct {
 	Priority     int             `json:"priority"`
 	Dependencies []JobID         `json:"dependencies"`
 	WorkflowID   *WorkflowID     `json:"workflow_id"`
+	Queue        string          `json:"queue"`
 	RunAt        *time.Time      `json:"run_at"`
 	UniqueKey    *string         `json:"unique_key"`
 	Progress     *JobProgress    `json:"progress"`
@@ -122,7 +126,7 @@ func (j *Job) MarshalJSON() ([]byte, error) {
 		Result: j.Result, Error: strOrNil(j.Error), WorkerID: strOrNil(j.WorkerID),
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, StartedAt: timeOrNil(j.StartedAt),
 		CompletedAt: timeOrNil(j.CompletedAt), Executions: j.Executions,
-		RunAt: timeOrNil(j.RunAt), UniqueKey: strOrNil(j.UniqueKey), Progress: j.Progress,
+		RunAt: timeOrNil(j.RunAt), UniqueKey: strOrNil(j.UniqueKey), Progress: j.Progress, Queue: j.Queue,
 	}
 	if w.Dependencies == nil {
 		w.Dependencies = []JobID{}
@@ -168,6 +172,7 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 		j.UniqueKey = *w.UniqueKey
 	}
 	j.Progress = w.Progress
+	j.Queue = w.Queue
 	if w.StartedAt != nil {
 		j.StartedAt = *w.StartedAt
 	}
@@ -202,7 +207,7 @@ func jobFromRow(r *persistence.Job) *Job {
 		Dependencies: r.Dependencies, WorkflowID: r.WorkflowID, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay, Backoff: r.Backoff, RetryAfter: r.RetryAfter,
 		Description: r.Description, Status: r.Status, Attempts: r.Attempts, Result: r.Result, Error: r.Error,
 		WorkerID: r.WorkerID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, StartedAt: r.StartedAt,
-		CompletedAt: r.CompletedAt, RunAt: r.RunAt, UniqueKey: r.UniqueKey,
+		CompletedAt: r.CompletedAt, RunAt: r.RunAt, UniqueKey: r.UniqueKey, Queue: r.Queue,
 	}
 	if r.HasProgress {
 		j.Progress = &JobProgress{Fraction: r.Progress, Message: r.ProgressMessage}
@@ -227,6 +232,8 @@ type ListParams struct {
 	// Before pages: only jobs older than this one (ids are time-ordered),
 	// so the next page starts after the last id of the one before.
 	Before JobID
+	// Queue keeps only the jobs of this queue ("": every queue).
+	Queue string
 }
 
 // SubmitOpts are a job's settings. A nil *SubmitOpts, and every zero
@@ -270,7 +277,13 @@ type SubmitOpts struct {
 	// concurrent submits of one key, from any process, make one job.
 	UniqueKey    string
 	UniqueStates []Status
+	// Queue is the named queue the job goes to (default DefaultQueue). A
+	// node runs the queues its Config.Queues names, or all of them.
+	Queue string
 }
+
+// DefaultQueue is the queue of a job submitted without SubmitOpts.Queue.
+const DefaultQueue = persistence.DefaultQueue
 
 // Defaults for SubmitOpts.
 const (

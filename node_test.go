@@ -492,7 +492,7 @@ func TestJobJSON(t *testing.T) {
 
 	jobFields := []string{"id", "name", "function", "params", "priority", "dependencies", "workflow_id", "max_attempts", "timeout",
 		"retry_delay", "description", "status", "attempts", "result", "error", "worker_id", "created_at",
-		"updated_at", "started_at", "completed_at", "run_at", "unique_key", "progress"}
+		"updated_at", "started_at", "completed_at", "run_at", "unique_key", "progress", "queue"}
 	execFields := []string{"id", "job_id", "worker_id", "status", "started_at", "completed_at", "result", "error"}
 	keys := func(m map[string]json.RawMessage) []string {
 		var out []string
@@ -834,7 +834,7 @@ func TestJobFromContext(t *testing.T) {
 	require.JSONEq(t, `true`, string(j.Result))
 	jc := <-seen
 	require.Equal(t, gigq.JobContext{ID: id, Name: "probing", Function: "probe", Attempt: 1, MaxAttempts: 5,
-		ExecutionID: j.Executions[0].ID, WorkerID: "w-ctx"}, jc)
+		ExecutionID: j.Executions[0].ID, WorkerID: "w-ctx", Queue: gigq.DefaultQueue}, jc)
 	require.Equal(t, "w-ctx", j.WorkerID)
 	require.Equal(t, "w-ctx", j.Executions[0].WorkerID)
 }

@@ -39,6 +39,14 @@ func NewTask[Args, Result any](name string, fn func(ctx context.Context, args Ar
 
 var taskNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.\-]{0,127}$`)
 
+// validateQueueName checks a named queue's name: the rule of task names.
+func validateQueueName(name string) error {
+	if !taskNameRE.MatchString(name) {
+		return fmt.Errorf("gigq: queue name %q is invalid: use a lowercase letter, then letters, digits, '_', '.' or '-'", name)
+	}
+	return nil
+}
+
 func validateTaskName(name string) error {
 	if !taskNameRE.MatchString(name) {
 		return fmt.Errorf("gigq: task name %q is invalid: use a lowercase letter, then letters, digits, '_', '.' or '-'", name)
@@ -115,6 +123,7 @@ type JobContext struct {
 	ExecutionID ExecutionID
 	WorkerID    string
 	WorkflowID  WorkflowID // "" outside a workflow
+	Queue       string     // the job's named queue
 	// Dependencies are the jobs this one waited for.
 	Dependencies []JobID
 
@@ -125,7 +134,7 @@ func newJobContext(job *persistence.Job) *JobContext {
 	jc := &JobContext{
 		ID: job.ID, Name: job.Name, Function: job.Function, Attempt: job.Attempts,
 		MaxAttempts: job.MaxAttempts, ExecutionID: job.ExecutionID, WorkerID: job.WorkerID,
-		WorkflowID: job.WorkflowID, Dependencies: job.Dependencies,
+		WorkflowID: job.WorkflowID, Dependencies: job.Dependencies, Queue: job.Queue,
 	}
 	for _, p := range job.ParentResults {
 		jc.parents = append(jc.parents, ParentResult{JobID: p.JobID, Name: p.Name, Result: p.Result})

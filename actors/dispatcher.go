@@ -34,7 +34,17 @@ type dispatcher struct {
 	deps *Deps
 	log  zerolog.Logger
 
-	windows map[string]*readyWindow // by task
+	windows map[windowKey]*readyWindow
+
+	// Named queues: served is nil when the node serves every queue;
+	// limits caps the jobs of a queue claimed or running at once, and
+	// inQueue counts them.
+	served  map[string]bool
+	onlyQ   []string // served, as a list (nil: every queue)
+	limited []string // the queues with a limit, sorted
+	limits  map[string]int
+	inQueue map[string]int
+	claimQ  map[persistence.JobID]string // the queue of each claim in flight
 
 	local     []string        // the tasks of the node's own workers, sorted
 	localSet  map[string]bool // the same, as a set
@@ -56,8 +66,17 @@ type dispatcher struct {
 
 // runningAttempt is an attempt a slot runs.
 type runningAttempt struct {
-	slot *slot
-	job  persistence.JobID
+	slot  *slot
+	job   persistence.JobID
+	queue string
+}
+
+// windowKey names a ready window: a task's jobs of the queues without a
+// limit (queue ""), or of one queue with a limit, which gets windows of
+// its own so that its jobs, waiting for a free place, cannot fill a window
+// and keep other queues' jobs out.
+type windowKey struct {
+	fn, queue string
 }
 
 // slot is one worker the dispatcher can give a job: a worker actor of this
@@ -80,16 +99,40 @@ func newDispatcher(d *Deps) *dispatcher {
 	if d.Workers > 0 {
 		fns = d.handlerNames()
 	}
+	var served map[string]bool
+	if d.Queues != nil {
+		served = map[string]bool{}
+		for _, q := range d.Queues {
+			served[q] = true
+		}
+	}
+	var limited []string
+	for q, n := range d.QueueLimits {
+		if n > 0 && (served == nil || served[q]) {
+			limited = append(limited, q)
+		}
+	}
+	sort.Strings(limited)
 	localSet := map[string]bool{}
-	windows := map[string]*readyWindow{}
+	windows := map[windowKey]*readyWindow{}
 	for _, f := range fns {
 		localSet[f] = true
-		windows[f] = newReadyWindow(d.WindowSize) // unfilled: overflow until the first refill
+		// Unfilled: overflow until the first refill.
+		windows[windowKey{f, ""}] = newReadyWindow(d.WindowSize)
+		for _, q := range limited {
+			windows[windowKey{f, q}] = newReadyWindow(d.WindowSize)
+		}
 	}
 	return &dispatcher{
 		deps:       d,
 		log:        d.Logger.With().Str("actor", "dispatcher").Logger(),
 		windows:    windows,
+		served:     served,
+		onlyQ:      slices.Clone(d.Queues),
+		limited:    limited,
+		limits:     d.QueueLimits,
+		inQueue:    map[string]int{},
+		claimQ:     map[persistence.JobID]string{},
 		local:      fns,
 		localSet:   localSet,
 		remoteFns:  map[string]int{},
@@ -170,7 +213,7 @@ func (d *dispatcher) handleWorkerIdle(ctx actor.Context, msg *messages.WorkerIdl
 	if exec, ok := d.busy[w.Id]; ok && exec != msg.ExecutionID {
 		return
 	}
-	delete(d.attempts, d.busy[w.Id])
+	d.endAttempt(d.busy[w.Id])
 	delete(d.busy, w.Id)
 	if !s.idle {
 		s.idle = true
@@ -191,8 +234,10 @@ func (d *dispatcher) addSlot(pid *actor.PID, info *messages.Slot) *slot {
 			if d.remoteFns[f] == 1 && !d.localSet[f] {
 				// The task had no runner: its jobs were left in the
 				// database. Read them when a slot asks.
-				if w := d.windows[f]; w != nil {
-					w.overflow = true
+				for k, w := range d.windows {
+					if k.fn == f {
+						w.overflow = true
+					}
 				}
 				delete(d.warnedFunc, f)
 			}
@@ -212,7 +257,7 @@ func (d *dispatcher) handleWorkersGone(msg *messages.WorkersGone) {
 			continue
 		}
 		delete(d.slots, id)
-		delete(d.attempts, d.busy[id])
+		d.endAttempt(d.busy[id])
 		delete(d.busy, id)
 		s.gone = true
 		if s.idle {
@@ -239,6 +284,7 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 		}
 		s.claim = ""
 		if s.gone {
+			d.unclaim(job.ID)
 			// Its worker node left while the claim was in flight: give
 			// the job back, without using an attempt. (If the node's
 			// attempts were reclaimed after this claim committed, this
@@ -250,12 +296,14 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 		}
 		d.claimed++
 		d.busy[s.pid.Id] = job.ExecutionID
-		d.attempts[job.ExecutionID] = runningAttempt{slot: s, job: job.ID}
+		d.attempts[job.ExecutionID] = runningAttempt{slot: s, job: job.ID, queue: d.claimQ[job.ID]}
+		delete(d.claimQ, job.ID)
 		ctx.Send(s.pid, &messages.RunAttempt{Job: job})
 	}
 	for _, r := range msg.Refused {
 		s := d.claiming[r.Claim.JobID]
 		delete(d.claiming, r.Claim.JobID)
+		d.unclaim(r.Claim.JobID)
 		d.log.Debug().Err(r.Err).Str("job_id", string(r.Claim.JobID)).Msg("claim refused")
 		if s == nil {
 			continue
@@ -268,6 +316,23 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 	}
 	d.dispatch(ctx)
 	d.checkDrained(ctx)
+}
+
+// unclaim forgets a claim that did not become an attempt: its queue has
+// one job fewer.
+func (d *dispatcher) unclaim(id persistence.JobID) {
+	if q, ok := d.claimQ[id]; ok {
+		d.inQueue[q]--
+		delete(d.claimQ, id)
+	}
+}
+
+// endAttempt forgets an attempt that ended: its queue has one job fewer.
+func (d *dispatcher) endAttempt(exec persistence.ExecutionID) {
+	if a, ok := d.attempts[exec]; ok {
+		d.inQueue[a.queue]--
+		delete(d.attempts, exec)
+	}
 }
 
 // stop tells the slot that runs the attempt to stop it.
@@ -332,6 +397,8 @@ func (d *dispatcher) dispatch(ctx actor.Context) {
 			continue
 		}
 		j := w.pop()
+		d.claimQ[j.ID] = j.Queue
+		d.inQueue[j.Queue]++
 		s.idle = false
 		exec := persistence.ExecutionID(uuid.Must(uuid.NewV7()).String())
 		claims = append(claims, persistence.Claim{JobID: j.ID, ExecutionID: exec, WorkerID: s.node})
@@ -347,23 +414,43 @@ func (d *dispatcher) dispatch(ctx actor.Context) {
 }
 
 // best is the window, among the tasks fns, whose best job goes first; nil
-// when none holds a job. Windows running low are refilled first.
+// when none holds a job. A queue at its limit is passed over. Windows
+// running low are refilled first.
 func (d *dispatcher) best(fns []string) *readyWindow {
 	var best *readyWindow
-	for _, f := range fns {
-		w := d.windows[f]
+	consider := func(k windowKey) {
+		w := d.windows[k]
 		if w == nil {
 			w = newReadyWindow(d.deps.WindowSize)
-			d.windows[f] = w
+			d.windows[k] = w
 		}
 		if w.overflow && w.Len() < d.lowWater() {
-			d.refill(f, w)
+			d.refill(k, w)
 		}
 		if w.Len() > 0 && (best == nil || w.peek().Less(best.peek())) {
 			best = w
 		}
 	}
+	for _, f := range fns {
+		consider(windowKey{f, ""})
+		for _, q := range d.limited {
+			if d.inQueue[q] < d.limits[q] {
+				consider(windowKey{f, q})
+			}
+		}
+	}
 	return best
+}
+
+// serves reports whether the node runs jobs of the queue.
+func (d *dispatcher) serves(queue string) bool { return d.served == nil || d.served[queue] }
+
+// windowOf is the key of a ready job's window.
+func (d *dispatcher) windowOf(j persistence.ReadyJob) windowKey {
+	if d.limits[j.Queue] > 0 {
+		return windowKey{j.Function, j.Queue}
+	}
+	return windowKey{j.Function, ""}
 }
 
 func (d *dispatcher) lowWater() int { return max(1, d.deps.WindowSize/2) }
@@ -387,10 +474,14 @@ func (d *dispatcher) push(j persistence.ReadyJob) {
 		}
 		return
 	}
-	w := d.windows[j.Function]
+	if !d.serves(j.Queue) {
+		return // another node's queue
+	}
+	k := d.windowOf(j)
+	w := d.windows[k]
 	if w == nil {
 		w = newReadyWindow(d.deps.WindowSize)
-		d.windows[j.Function] = w
+		d.windows[k] = w
 	}
 	w.push(j)
 }
@@ -410,23 +501,28 @@ func (d *dispatcher) known() []string {
 // readyInWindows reports whether a window of a task some slot runs holds a
 // job, or may have more in the database.
 func (d *dispatcher) readyInWindows() bool {
-	for f, w := range d.windows {
-		if d.runs(f) && (w.Len() > 0 || w.overflow) {
+	for k, w := range d.windows {
+		if d.runs(k.fn) && (w.Len() > 0 || w.overflow) {
 			return true
 		}
 	}
 	return false
 }
 
-// refill reads the task's best ready jobs from the ready index.
-func (d *dispatcher) refill(function string, w *readyWindow) {
+// refill reads the best ready jobs of a window (a task, and the queues
+// the window holds) from the ready index.
+func (d *dispatcher) refill(k windowKey, w *readyWindow) {
 	limit := d.deps.WindowSize + len(d.claiming)
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	jobs, err := d.deps.Reader.ReadyJobs(c, limit, []string{function})
+	q := persistence.QueueFilter{Only: d.onlyQ, Not: d.limited}
+	if k.queue != "" {
+		q = persistence.QueueFilter{Only: []string{k.queue}}
+	}
+	jobs, err := d.deps.Reader.ReadyJobsIn(c, limit, []string{k.fn}, q)
 	if err != nil {
 		// Keep overflow set: the next dispatch tries again.
-		d.log.Error().Err(err).Str("task", function).Msg("refill ready window")
+		d.log.Error().Err(err).Str("task", k.fn).Str("queue", k.queue).Msg("refill ready window")
 		return
 	}
 	w.overflow = len(jobs) >= limit

@@ -61,21 +61,21 @@ func TestDispatcherWindow(t *testing.T) {
 		other := ready(2, 5)
 		other.Function = "resize"
 		d.push(other)
-		require.Equal(t, 1, d.windows["noop"].Len())
-		require.Nil(t, d.windows["resize"], "no slot runs resize: its jobs stay in the database")
+		require.Equal(t, 1, d.windows[windowKey{"noop", ""}].Len())
+		require.Nil(t, d.windows[windowKey{"resize", ""}], "no slot runs resize: its jobs stay in the database")
 	})
 
 	t.Run("SlotsRunOnlyTheirTasks", func(t *testing.T) {
 		t.Parallel()
 		d := newTestDispatcher(8)
-		d.windows["noop"].overflow = false
+		d.windows[windowKey{"noop", ""}].overflow = false
 		remote := d.addSlot(actor.NewPID("nonhost", "slot"), &messages.Slot{Node: "w1", Functions: []string{"resize"}})
 		require.True(t, d.runs("resize"))
 		resize := ready(2, 9)
 		resize.Function = "resize"
 		d.push(ready(1, 0))
 		d.push(resize)
-		d.windows["resize"].overflow = false
+		d.windows[windowKey{"resize", ""}].overflow = false
 		require.Equal(t, resize.ID, d.best(remote.fns).peek().ID)
 		require.Equal(t, persistence.JobID("job-0001"), d.best(d.local).peek().ID, "a local worker must not get the resize job")
 		d.handleWorkersGone(&messages.WorkersGone{Slots: []string{remote.pid.Id}})

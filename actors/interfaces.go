@@ -48,7 +48,7 @@ type WriteStore interface {
 // ReadStore is what the dispatcher, the scheduler and the supervisor read,
 // through the read-only pool. *persistence.Store implements it.
 type ReadStore interface {
-	ReadyJobs(ctx context.Context, limit int, functions []string) ([]persistence.ReadyJob, error)
+	ReadyJobsIn(ctx context.Context, limit int, functions []string, q persistence.QueueFilter) ([]persistence.ReadyJob, error)
 	DelayedJobsAfter(ctx context.Context, after time.Time, limit int) ([]persistence.ReadyJob, error)
 	JobStates(ctx context.Context, ids []persistence.JobID) (map[persistence.JobID]persistence.JobState, error)
 	UnfinishedWorkflows(ctx context.Context) ([]persistence.WorkflowID, error)

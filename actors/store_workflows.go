@@ -38,7 +38,10 @@ func (fx *effects) submitted(m *messages.SubmitJobs, ins []persistence.Inserted,
 			continue
 		}
 		if j.WorkflowID == "" && ins[i].Waiting == 0 {
-			r := persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now}
+			r := persistence.ReadyJob{ID: j.ID, Function: j.Function, Priority: j.Priority, CreatedAt: now, Queue: j.Queue}
+			if r.Queue == "" {
+				r.Queue = persistence.DefaultQueue
+			}
 			if j.RunAt.After(now) {
 				r.RetryAfter = j.RunAt // delayed: the scheduler's
 				fx.delayed = append(fx.delayed, r)

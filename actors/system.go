@@ -42,6 +42,12 @@ type Deps struct {
 	// row of this host whose process is gone is lost at once. Default: a
 	// signal-0 probe.
 	ProcessAlive func(pid int) bool
+	// Queues, when not nil, are the named queues whose jobs this node
+	// runs (nil: every queue). QueueLimits caps how many jobs of a queue
+	// the node (its workers and its worker nodes' slots together) runs at
+	// once.
+	Queues      []string
+	QueueLimits map[string]int
 	// WindowSize bounds the dispatcher's window of ready jobs.
 	WindowSize int
 	// WatchInterval is how often the store checks PRAGMA data_version for

@@ -105,6 +105,7 @@ type jobView struct {
 	Priority     int               `json:"priority"`
 	Dependencies []gigq.JobID      `json:"dependencies" jsonschema:"ids of the jobs that must complete before it runs"`
 	WorkflowID   *gigq.WorkflowID  `json:"workflow_id" jsonschema:"its workflow, null outside any workflow"`
+	Queue        string            `json:"queue" jsonschema:"its named queue"`
 	MaxAttempts  int               `json:"max_attempts"`
 	Timeout      float64           `json:"timeout" jsonschema:"the limit of one attempt, in seconds"`
 	RetryDelay   float64           `json:"retry_delay" jsonschema:"the wait before a retry, in seconds"`

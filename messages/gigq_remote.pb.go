@@ -741,6 +741,7 @@ type RemoteJob struct {
 	WorkflowId    string                 `protobuf:"bytes,10,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
 	Dependencies  []string               `protobuf:"bytes,11,rep,name=dependencies,proto3" json:"dependencies,omitempty"`
 	Parents       []*RemoteParent        `protobuf:"bytes,12,rep,name=parents,proto3" json:"parents,omitempty"`
+	Queue         string                 `protobuf:"bytes,13,opt,name=queue,proto3" json:"queue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -857,6 +858,13 @@ func (x *RemoteJob) GetParents() []*RemoteParent {
 		return x.Parents
 	}
 	return nil
+}
+
+func (x *RemoteJob) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
 }
 
 // RemoteParent is one parent's result, for a job with dependencies.
@@ -1361,7 +1369,7 @@ const file_gigq_remote_proto_rawDesc = "" +
 	"\fHeartbeatAck\"L\n" +
 	"\x06RunJob\x12\x18\n" +
 	"\asession\x18\x01 \x01(\tR\asession\x12(\n" +
-	"\x03job\x18\x02 \x01(\v2\x16.gigq.remote.RemoteJobR\x03job\"\xfb\x02\n" +
+	"\x03job\x18\x02 \x01(\v2\x16.gigq.remote.RemoteJobR\x03job\"\x91\x03\n" +
 	"\tRemoteJob\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1377,7 +1385,8 @@ const file_gigq_remote_proto_rawDesc = "" +
 	" \x01(\tR\n" +
 	"workflowId\x12\"\n" +
 	"\fdependencies\x18\v \x03(\tR\fdependencies\x123\n" +
-	"\aparents\x18\f \x03(\v2\x19.gigq.remote.RemoteParentR\aparents\"Q\n" +
+	"\aparents\x18\f \x03(\v2\x19.gigq.remote.RemoteParentR\aparents\x12\x14\n" +
+	"\x05queue\x18\r \x01(\tR\x05queue\"Q\n" +
 	"\fRemoteParent\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +

@@ -18,7 +18,7 @@ func ToRemoteJob(j *persistence.Job) *RemoteJob {
 	r := &RemoteJob{
 		Id: string(j.ID), Name: j.Name, Function: j.Function, Params: j.Params,
 		Attempts: int32(j.Attempts), MaxAttempts: int32(j.MaxAttempts), TimeoutMs: j.Timeout.Milliseconds(),
-		ExecutionId: string(j.ExecutionID), WorkerId: j.WorkerID, WorkflowId: string(j.WorkflowID),
+		ExecutionId: string(j.ExecutionID), WorkerId: j.WorkerID, WorkflowId: string(j.WorkflowID), Queue: j.Queue,
 	}
 	for _, d := range j.Dependencies {
 		r.Dependencies = append(r.Dependencies, string(d))
@@ -35,7 +35,7 @@ func (r *RemoteJob) Job() *persistence.Job {
 		ID: persistence.JobID(r.Id), Name: r.Name, Function: r.Function, Params: r.Params,
 		Attempts: int(r.Attempts), MaxAttempts: int(r.MaxAttempts), Timeout: time.Duration(r.TimeoutMs) * time.Millisecond,
 		ExecutionID: persistence.ExecutionID(r.ExecutionId), WorkerID: r.WorkerId, WorkflowID: persistence.WorkflowID(r.WorkflowId),
-		Status: persistence.StatusRunning,
+		Status: persistence.StatusRunning, Queue: r.Queue,
 	}
 	for _, d := range r.Dependencies {
 		j.Dependencies = append(j.Dependencies, persistence.JobID(d))

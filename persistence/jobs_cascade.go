@@ -28,7 +28,7 @@ const (
 // ordering key.
 const (
 	unblockQuery  = `UPDATE jobs SET waiting = 0, ready_seq = $seq WHERE id = $id AND +status = 'pending' AND waiting`
-	readyKeyQuery = `SELECT function, priority, created_at, name FROM jobs WHERE id = $id`
+	readyKeyQuery = `SELECT function, priority, created_at, name, queue FROM jobs WHERE id = $id`
 )
 
 // cascadeCancelQuery cancels every pending job below a parent.
@@ -40,13 +40,13 @@ const cascadeCancelQuery = `WITH RECURSIVE down(id) AS (
 	UPDATE jobs SET status = 'cancelled', error = $error, cancelled_by = $cause, completed_at = $now,
 		updated_at = $now, retry_after = NULL
 	WHERE id IN (SELECT id FROM down) AND +status = 'pending'
-	RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`
+	RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name, queue`
 
 // reviveQuery brings back the jobs cancelled because of a requeued job.
 const reviveQuery = `UPDATE jobs SET status = 'pending', error = NULL, cancelled_by = NULL, completed_at = NULL,
 	updated_at = $now, ready_seq = $seq
 	WHERE cancelled_by = $cause AND +status = 'cancelled'
-	RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`
+	RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name, queue`
 
 // waitsQuery counts a job's parents, and those not completed.
 const waitsQuery = `SELECT count(*), coalesce(sum(p.status != 'completed'), 0)
@@ -139,7 +139,7 @@ func (s *Store) unblock(d *Dependent) (bool, error) {
 		return false, errOr(interpretError(err), ErrNotFound)
 	}
 	d.Job.Function, d.Job.Priority, d.Job.CreatedAt = row.ColumnText(0), row.ColumnInt(1), parseTime(row.ColumnText(2))
-	d.Name = row.ColumnText(3)
+	d.Name, d.Job.Queue = row.ColumnText(3), row.ColumnText(4)
 	return true, nil
 }
 
@@ -315,7 +315,7 @@ func scanDependents(stmt *sqlite.Stmt, status Status, errText string) ([]Depende
 			return out, nil
 		}
 		out = append(out, Dependent{Job: ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))},
+			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), Queue: stmt.ColumnText(6)},
 			WorkflowID: WorkflowID(stmt.ColumnText(4)), Name: stmt.ColumnText(5), Status: status, Error: errText})
 	}
 }

@@ -31,11 +31,11 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 	stmt := s.conn.Prep(`INSERT INTO jobs (id, name, function, params, priority, dependencies, max_attempts, timeout,
 		retry_delay, description, status, error, cancelled_by, completed_at, created_at, updated_at, ready_seq,
 		workflow_id, waiting, run_at, retry_after, unique_key,
-		backoff_base, backoff_factor, backoff_max, backoff_jitter)
+		backoff_base, backoff_factor, backoff_max, backoff_jitter, queue)
 		VALUES ($id, $name, $function, $params, $priority, $dependencies, $max_attempts, $timeout,
 		$retry_delay, $description, $status, $error, $cancelled_by, $completed_at, $now, $now, $seq,
 		$workflow_id, $waiting, $run_at, $run_at, $unique_key,
-		$backoff_base, $backoff_factor, $backoff_max, $backoff_jitter)`)
+		$backoff_base, $backoff_factor, $backoff_max, $backoff_jitter, $queue)`)
 	for i, j := range jobs {
 		if j.UniqueKey != "" {
 			existing, status, err := s.holder(j.UniqueKey, j.UniqueStates)
@@ -80,6 +80,11 @@ func (s *Store) InsertJobs(jobs []NewJob, at time.Time) ([]Inserted, error) {
 		} else {
 			stmt.SetNull("$run_at")
 		}
+		queue := j.Queue
+		if queue == "" {
+			queue = DefaultQueue
+		}
+		stmt.SetText("$queue", queue)
 		if j.UniqueKey != "" {
 			stmt.SetText("$unique_key", j.UniqueKey)
 		} else {

@@ -18,7 +18,7 @@ const jobColumns = `id, name, function, params, priority, dependencies, max_atte
 	coalesce(retry_after, ''), coalesce(execution_id, ''), coalesce(workflow_id, ''),
 	CASE WHEN status = 'pending' AND waiting THEN (SELECT deps_remaining FROM job_waits WHERE job_id = jobs.id) ELSE 0 END,
 	coalesce(run_at, ''), coalesce(unique_key, ''), progress IS NOT NULL, coalesce(progress, 0), coalesce(progress_message, ''),
-	backoff_base, backoff_factor, backoff_max, backoff_jitter`
+	backoff_base, backoff_factor, backoff_max, backoff_jitter, queue`
 
 func scanJob(stmt *sqlite.Stmt) Job {
 	j := Job{
@@ -49,6 +49,7 @@ func scanJob(stmt *sqlite.Stmt) Job {
 		Progress:        stmt.ColumnFloat(26),
 		ProgressMessage: stmt.ColumnText(27),
 		Backoff:         backoffColumns(stmt, 28),
+		Queue:           stmt.ColumnText(32),
 	}
 	if r := stmt.ColumnText(12); r != "" {
 		j.Result = json.RawMessage(r)
@@ -167,12 +168,14 @@ func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
 		}
 		var stmt *sqlite.Stmt
 		if p.Status == "" {
-			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE id < $before ORDER BY id DESC LIMIT $limit`)
+			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE id < $before
+				AND ($queue = '' OR queue = $queue) ORDER BY id DESC LIMIT $limit`)
 		} else {
 			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE status = $status AND id < $before
-				ORDER BY id DESC LIMIT $limit`)
+				AND ($queue = '' OR queue = $queue) ORDER BY id DESC LIMIT $limit`)
 			stmt.SetText("$status", string(p.Status))
 		}
+		stmt.SetText("$queue", p.Queue)
 		stmt.SetText("$before", before)
 		defer stmt.Reset()
 		stmt.SetInt64("$limit", int64(p.Limit))
@@ -195,9 +198,20 @@ func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
 
 // Stats counts jobs by state.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	return s.QueueStats(ctx, "")
+}
+
+// QueueStats counts the jobs of one queue by state ("": every queue).
+func (s *Store) QueueStats(ctx context.Context, queue string) (Stats, error) {
 	var st Stats
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
-		stmt := conn.Prep(`SELECT status, count(*) FROM jobs GROUP BY status`)
+		var stmt *sqlite.Stmt
+		if queue == "" {
+			stmt = conn.Prep(`SELECT status, count(*) FROM jobs GROUP BY status`)
+		} else {
+			stmt = conn.Prep(`SELECT status, count(*) FROM jobs WHERE queue = $queue GROUP BY status`)
+			stmt.SetText("$queue", queue)
+		}
 		defer stmt.Reset()
 		for {
 			ok, err := stmt.Step()
@@ -218,25 +232,46 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 
 // readyJobsQuery reads the ready window: a range of the jobs_ready index
 // (pending jobs only) in dispatch order, so LIMIT stops the scan early.
-const readyJobsQuery = `SELECT id, function, priority, created_at FROM jobs INDEXED BY jobs_ready
+const readyJobsQuery = `SELECT id, function, priority, created_at, queue FROM jobs INDEXED BY jobs_ready
 	WHERE status = 'pending' AND waiting = 0 AND (retry_after IS NULL OR retry_after <= $now)
 	AND function IN (SELECT value FROM json_each($functions))
+	AND ($only = '' OR queue IN (SELECT value FROM json_each($only)))
+	AND queue NOT IN (SELECT value FROM json_each($not))
 	ORDER BY priority DESC, created_at, id LIMIT $limit`
 
 // ReadyJobs reads up to limit claimable jobs in dispatch order (priority
 // DESC, created_at ASC, id ASC) from the ready index, keeping only jobs
 // whose function is in functions.
 func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([]ReadyJob, error) {
+	return s.ReadyJobsIn(ctx, limit, functions, QueueFilter{})
+}
+
+// QueueFilter keeps the jobs of some queues: those in Only (nil: every
+// queue), except those in Not.
+type QueueFilter struct {
+	Only, Not []string
+}
+
+// ReadyJobsIn is ReadyJobs for the jobs of the queues q keeps.
+func (s *Store) ReadyJobsIn(ctx context.Context, limit int, functions []string, q QueueFilter) ([]ReadyJob, error) {
 	fns, err := json.Marshal(functions)
 	if err != nil {
 		return nil, fmt.Errorf("read ready jobs: %w", err)
 	}
+	only := ""
+	if q.Only != nil {
+		b, _ := json.Marshal(q.Only)
+		only = string(b)
+	}
+	not, _ := json.Marshal(append([]string{}, q.Not...))
 	var out []ReadyJob
 	err = s.read(ctx, func(conn *sqlite.Conn) error {
 		stmt := conn.Prep(readyJobsQuery)
 		defer stmt.Reset()
 		stmt.SetText("$now", formatTime(s.opts.Now()))
 		stmt.SetText("$functions", string(fns))
+		stmt.SetText("$only", only)
+		stmt.SetText("$not", string(not))
 		stmt.SetInt64("$limit", int64(limit))
 		for {
 			ok, err := stmt.Step()
@@ -247,7 +282,7 @@ func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([
 				return nil
 			}
 			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))})
+				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), Queue: stmt.ColumnText(4)})
 		}
 	})
 	if err != nil {
@@ -259,7 +294,7 @@ func (s *Store) ReadyJobs(ctx context.Context, limit int, functions []string) ([
 // delayedJobsQuery reads the jobs waiting for a time (a retry's delay, a
 // delayed job's run_at) from the jobs_retry index, soonest first, after a
 // given time.
-const delayedJobsQuery = `SELECT id, function, priority, created_at, retry_after FROM jobs INDEXED BY jobs_retry
+const delayedJobsQuery = `SELECT id, function, priority, created_at, retry_after, queue FROM jobs INDEXED BY jobs_retry
 	WHERE status = 'pending' AND retry_after IS NOT NULL AND retry_after > $after ORDER BY retry_after LIMIT $limit`
 
 // DelayedJobs reads up to limit pending jobs that wait for a time (a
@@ -289,7 +324,8 @@ func (s *Store) DelayedJobsAfter(ctx context.Context, after time.Time, limit int
 				return nil
 			}
 			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4))})
+				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4)),
+				Queue: stmt.ColumnText(5)})
 		}
 	})
 	if err != nil {
@@ -332,7 +368,7 @@ func (s *Store) MoreExternalChanges(limit int) ([]ReadyJob, bool, error) {
 // pendingSinceSeenQuery reads the jobs that became pending after the seen
 // watermark, up to top, from the jobs_ready_seq index, paged by
 // (ready_seq, id).
-const pendingSinceSeenQuery = `SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq
+const pendingSinceSeenQuery = `SELECT id, function, priority, created_at, coalesce(retry_after, ''), ready_seq, queue
 	FROM jobs INDEXED BY jobs_ready_seq
 	WHERE status = 'pending' AND waiting = 0 AND ready_seq > $seen AND ready_seq <= $top
 	AND (ready_seq > $cur_seq OR (ready_seq = $cur_seq AND id > $cur_id))
@@ -369,7 +405,8 @@ func (s *Store) pendingSinceSeen(limit int) ([]ReadyJob, bool, error) {
 			break
 		}
 		r := ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4))}
+			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4)),
+			Queue: stmt.ColumnText(6)}
 		out = append(out, r)
 		s.cursor = seqCursor{seq: stmt.ColumnInt64(5), id: r.ID}
 	}
@@ -394,7 +431,7 @@ func (s *Store) PendingJobs(ids []JobID) ([]ReadyJob, error) {
 	if s.inTx {
 		return nil, fmt.Errorf("read pending jobs: a write transaction is open")
 	}
-	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, '') FROM jobs
+	stmt := s.conn.Prep(`SELECT id, function, priority, created_at, coalesce(retry_after, ''), queue FROM jobs
 		WHERE id = $id AND status = 'pending' AND waiting = 0`)
 	var out []ReadyJob
 	for _, id := range ids {
@@ -402,7 +439,8 @@ func (s *Store) PendingJobs(ids []JobID) ([]ReadyJob, error) {
 		ok, err := stmt.Step()
 		if err == nil && ok {
 			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4))})
+				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4)),
+				Queue: stmt.ColumnText(5)})
 		}
 		if rerr := stmt.Reset(); err == nil {
 			err = rerr

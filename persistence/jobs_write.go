@@ -47,7 +47,7 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 	// runs a RETURNING statement in two passes with a statement journal,
 	// which copies every page it touches; this read hits cached pages.)
 	stmt = s.conn.Prep(`SELECT name, function, params, priority, max_attempts, timeout, retry_delay, description,
-		attempts, created_at, dependencies, coalesce(workflow_id, '') FROM jobs WHERE id = $id`)
+		attempts, created_at, dependencies, coalesce(workflow_id, ''), queue FROM jobs WHERE id = $id`)
 	stmt.SetText("$id", string(c.JobID))
 	if ok, err := stmt.Step(); err != nil || !ok {
 		stmt.Reset()
@@ -71,6 +71,7 @@ func (s *Store) Claim(c Claim) (*Job, error) {
 		UpdatedAt:   now.UTC(),
 		ExecutionID: c.ExecutionID,
 		WorkflowID:  WorkflowID(stmt.ColumnText(11)),
+		Queue:       stmt.ColumnText(12),
 	}
 	deps := stmt.ColumnText(10)
 	stmt.Reset()
@@ -255,13 +256,13 @@ func (s *Store) Finish(f Finish) (Finished, error) {
 func (s *Store) finishedJob(f Finish) (Finished, error) {
 	if j := f.Claimed; j != nil && f.Outcome == OutcomeCompleted {
 		return Finished{Status: StatusCompleted, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts, Name: j.Name,
-			Job:       ReadyJob{ID: f.JobID, Priority: j.Priority, CreatedAt: j.CreatedAt, Function: j.Function},
+			Job:       ReadyJob{ID: f.JobID, Priority: j.Priority, CreatedAt: j.CreatedAt, Function: j.Function, Queue: j.Queue},
 			Cascade:   Cascade{WorkflowID: j.WorkflowID},
 			workerID:  j.WorkerID,
 			startedAt: j.StartedAt}, nil
 	}
 	stmt := s.conn.Prep(`SELECT status, attempts, max_attempts, coalesce(retry_after, ''), priority, created_at, function, name,
-		coalesce(workflow_id, ''), coalesce(worker_id, ''), coalesce(started_at, '') FROM jobs WHERE id = $id`)
+		coalesce(workflow_id, ''), coalesce(worker_id, ''), coalesce(started_at, ''), queue FROM jobs WHERE id = $id`)
 	defer stmt.Reset()
 	stmt.SetText("$id", string(f.JobID))
 	if ok, err := stmt.Step(); err != nil || !ok {
@@ -278,6 +279,7 @@ func (s *Store) finishedJob(f Finish) (Finished, error) {
 			Priority:   stmt.ColumnInt(4),
 			CreatedAt:  parseTime(stmt.ColumnText(5)),
 			Function:   stmt.ColumnText(6),
+			Queue:      stmt.ColumnText(11),
 		},
 		Cascade:   Cascade{WorkflowID: WorkflowID(stmt.ColumnText(8))},
 		workerID:  stmt.ColumnText(9),
@@ -337,7 +339,7 @@ func (s *Store) Requeue(id JobID) (Dependent, Cascade, error) {
 	stmt := s.conn.Prep(`UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, result = NULL,
 		completed_at = NULL, retry_after = NULL, cancelled_by = NULL, updated_at = $now, ready_seq = $seq
 		WHERE id = $id AND +status IN ('failed', 'timeout', 'cancelled')
-		RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`)
+		RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name, queue`)
 	stmt.SetText("$now", formatTime(s.opts.Now()))
 	stmt.SetInt64("$seq", seq)
 	stmt.SetText("$id", string(id))

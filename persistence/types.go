@@ -24,6 +24,9 @@ const (
 	StatusTimeout   Status = "timeout"
 )
 
+// DefaultQueue is the queue of a job submitted without one.
+const DefaultQueue = "default"
+
 // Statuses lists every job state in lifecycle order.
 var Statuses = []Status{StatusPending, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled, StatusTimeout}
 
@@ -90,6 +93,8 @@ type NewJob struct {
 	// Backoff, when set, replaces RetryDelay: the retries wait an
 	// exponential, jittered delay (see Backoff).
 	Backoff *Backoff
+	// Queue is the job's named queue ("" means DefaultQueue).
+	Queue string
 }
 
 // Job is one row of the jobs table.
@@ -132,6 +137,7 @@ type Job struct {
 	HasProgress     bool
 	Progress        float64
 	ProgressMessage string
+	Queue           string
 }
 
 // Execution is one row of job_executions: one attempt of a job.
@@ -147,10 +153,12 @@ type Execution struct {
 }
 
 // ReadyJob is the part of a pending job the dispatcher orders by: priority
-// DESC, then created_at ASC, then id ASC.
+// DESC, then created_at ASC, then id ASC; with its task and queue, which
+// decide who may run it.
 type ReadyJob struct {
 	ID         JobID
 	Function   string
+	Queue      string
 	Priority   int
 	CreatedAt  time.Time
 	RetryAfter time.Time // zero when claimable now
@@ -272,4 +280,5 @@ type ListParams struct {
 	Status Status // empty: every state
 	Limit  int    // <= 0: 100
 	Before JobID  // only jobs with a smaller id (the next page after it)
+	Queue  string // empty: every queue
 }

@@ -208,7 +208,7 @@ func (s *Store) CancelWorkflow(id WorkflowID) ([]Dependent, error) {
 	for _, j := range pending {
 		stmt := s.conn.Prep(`UPDATE jobs SET status = 'cancelled', error = $error, completed_at = $now,
 			updated_at = $now, retry_after = NULL WHERE id = $id AND +status = 'pending'
-			RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name`)
+			RETURNING id, function, priority, created_at, coalesce(workflow_id, ''), name, queue`)
 		stmt.SetText("$error", errText)
 		stmt.SetText("$now", now)
 		stmt.SetText("$id", string(j))
@@ -264,7 +264,7 @@ func (s *Store) WorkflowGraph(id WorkflowID) (*WorkflowGraph, error) {
 	g := &WorkflowGraph{Workflow: w, External: map[JobID]Status{}}
 	idx := map[JobID]int{}
 	stmt := s.conn.Prep(`SELECT j.id, j.function, j.priority, j.created_at, j.status,
-		CASE WHEN j.waiting THEN coalesce(w.deps_remaining, 0) ELSE 0 END
+		CASE WHEN j.waiting THEN coalesce(w.deps_remaining, 0) ELSE 0 END, j.queue
 		FROM jobs j LEFT JOIN job_waits w ON w.job_id = j.id WHERE j.workflow_id = $id ORDER BY j.id`)
 	stmt.SetText("$id", string(id))
 	for {
@@ -277,7 +277,7 @@ func (s *Store) WorkflowGraph(id WorkflowID) (*WorkflowGraph, error) {
 			break
 		}
 		j := GraphJob{Job: ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
-			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3))},
+			Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), Queue: stmt.ColumnText(6)},
 			Status: Status(stmt.ColumnText(4)), Remaining: stmt.ColumnInt(5)}
 		idx[j.Job.ID] = len(g.Jobs)
 		g.Jobs = append(g.Jobs, j)

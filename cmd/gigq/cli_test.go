@@ -161,7 +161,7 @@ func TestStatusJSONFields(t *testing.T) {
 	f := statusFields(t, db, id)
 	require.Equal(t, sorted("id", "name", "function", "params", "priority", "dependencies", "workflow_id", "max_attempts",
 		"timeout", "retry_delay", "description", "status", "attempts", "result", "error", "worker_id",
-		"created_at", "updated_at", "started_at", "completed_at", "executions", "run_at", "unique_key", "progress"), keys(f))
+		"created_at", "updated_at", "started_at", "completed_at", "executions", "run_at", "unique_key", "progress", "queue"), keys(f))
 	require.JSONEq(t, `"`+string(id)+`"`, string(f["id"]))
 	require.JSONEq(t, `"completed"`, string(f["status"]))
 	require.JSONEq(t, `1`, string(f["attempts"]))

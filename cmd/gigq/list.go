@@ -12,9 +12,9 @@ import (
 
 func (a *app) listCmd() *cobra.Command {
 	var (
-		status, before string
-		limit          int
-		asJSON         bool
+		status, before, queue string
+		limit                 int
+		asJSON                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -37,7 +37,7 @@ shows the page after the job ID (the last one listed).`,
 				return err
 			}
 			defer closeNode(ctx, n, &err)
-			jobs, err := n.List(ctx, &gigq.ListParams{Status: st, Limit: limit, Before: gigq.JobID(before)})
+			jobs, err := n.List(ctx, &gigq.ListParams{Status: st, Limit: limit, Before: gigq.JobID(before), Queue: queue})
 			if err != nil {
 				return err
 			}
@@ -67,6 +67,7 @@ shows the page after the job ID (the last one listed).`,
 	f.IntVar(&limit, "limit", 100, "at most this many jobs")
 	f.StringVar(&before, "before", "", "list only jobs older than this job id (the next page after it)")
 	f.BoolVar(&asJSON, "json", false, "print a JSON list of jobs")
+	f.StringVar(&queue, "queue", "", "list only the jobs of this named queue")
 	return cmd
 }
 

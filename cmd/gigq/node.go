@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -241,6 +243,8 @@ type workerFlags struct {
 	grace       time.Duration
 	lease       time.Duration
 	allowExec   bool
+	queues      []string
+	queueLimits []string
 }
 
 func (wf *workerFlags) register(f *pflag.FlagSet) {
@@ -252,6 +256,26 @@ func (wf *workerFlags) register(f *pflag.FlagSet) {
 		"on SIGINT/SIGTERM, how long running jobs may finish before they are cancelled and returned to pending")
 	f.BoolVar(&wf.allowExec, "allow-exec", false,
 		"also run the exec handler: jobs that run any command line they name, as this process's user")
+	f.StringSliceVar(&wf.queues, "queues", nil, "run only the jobs of these named queues, e.g. default,reports (default: every queue)")
+	f.StringArrayVar(&wf.queueLimits, "queue-limit", nil,
+		"QUEUE=N: run at most N jobs of the queue at once, across all workers, e.g. reports=2 (repeatable)")
+}
+
+// limits parses --queue-limit.
+func (wf *workerFlags) limits() (map[string]int, error) {
+	if len(wf.queueLimits) == 0 {
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, kv := range wf.queueLimits {
+		q, n, ok := strings.Cut(kv, "=")
+		v, err := strconv.Atoi(n)
+		if !ok || q == "" || err != nil || v < 1 {
+			return nil, usageErrorf("invalid --queue-limit %q: want QUEUE=N with N at least 1, e.g. reports=2", kv)
+		}
+		out[q] = v
+	}
+	return out, nil
 }
 
 // validate checks the flags. --concurrency must be at least
@@ -270,14 +294,18 @@ func (wf *workerFlags) validate(minConcurrency int) error {
 	if wf.grace <= 0 {
 		return usageErrorf("invalid --shutdown-grace %s: must be positive", wf.grace)
 	}
+	if _, err := wf.limits(); err != nil {
+		return err
+	}
 	return nil
 }
 
 // config is the node config the flags give, with the built-in handlers
 // (and exec with --allow-exec).
 func (wf *workerFlags) config(a *app) gigq.Config {
+	limits, _ := wf.limits() // validate checked them
 	return gigq.Config{Path: a.db, Registry: registryFor(wf.allowExec), Workers: wf.concurrency, WorkerID: wf.workerID,
-		ShutdownTimeout: wf.grace, Lease: wf.lease, Logger: &a.log}
+		ShutdownTimeout: wf.grace, Lease: wf.lease, Logger: &a.log, Queues: wf.queues, QueueLimits: limits}
 }
 
 // runNode opens a node that runs jobs, logs its events, calls fn with it,

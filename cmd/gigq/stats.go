@@ -10,7 +10,10 @@ import (
 )
 
 func (a *app) statsCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		queue  string
+	)
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Count jobs in each state",
@@ -22,7 +25,7 @@ func (a *app) statsCmd() *cobra.Command {
 				return err
 			}
 			defer closeNode(ctx, n, &err)
-			st, err := n.Stats(ctx)
+			st, err := n.QueueStats(ctx, queue)
 			if err != nil {
 				return err
 			}
@@ -33,6 +36,7 @@ func (a *app) statsCmd() *cobra.Command {
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"pending":0,...,"total":0}`)
+	cmd.Flags().StringVar(&queue, "queue", "", "count only the jobs of this named queue")
 	return cmd
 }
 

@@ -76,6 +76,9 @@ func printJob(w io.Writer, j *gigq.Job, params, result, executions bool) error {
 	if len(j.Dependencies) > 0 {
 		row("Depends on", joinIDs(j.Dependencies))
 	}
+	if j.Queue != "" && j.Queue != gigq.DefaultQueue {
+		row("Queue", j.Queue)
+	}
 	if !j.RunAt.IsZero() {
 		row("Run at", fmtTime(j.RunAt))
 	}

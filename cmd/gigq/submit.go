@@ -18,6 +18,7 @@ func (a *app) submitCmd() *cobra.Command {
 		delay     time.Duration
 		runAt     string
 		uniqueKey string
+		queue     string
 		uniqueIn  []string
 		backoff   backoffFlags
 		asJSON    bool
@@ -80,7 +81,7 @@ submit a no-op: it prints that job's id and says it is a duplicate
 			}
 			defer closeNode(ctx, n, &err)
 			opts.DependsOn, opts.Delay, opts.RunAt = deps, delay, at
-			opts.UniqueKey, opts.UniqueStates, opts.Backoff = uniqueKey, states, backoff.policy
+			opts.UniqueKey, opts.UniqueStates, opts.Backoff, opts.Queue = uniqueKey, states, backoff.policy, queue
 			r, err := n.SubmitJob(ctx, args[0], p, opts)
 			if err != nil {
 				return err
@@ -101,6 +102,7 @@ submit a no-op: it prints that job's id and says it is a duplicate
 	f.StringArrayVar(&dependsOn, "depends-on", nil, "id of a job that must complete first, repeatable")
 	f.DurationVar(&delay, "delay", 0, "do not start the job before this delay, e.g. 10m")
 	f.StringVar(&runAt, "run-at", "", "do not start the job before this time (RFC 3339, e.g. 2026-12-01T09:00:00Z)")
+	f.StringVar(&queue, "queue", "", "the named queue of the job (default \"default\"): a node with --queues runs only its queues")
 	f.StringVar(&uniqueKey, "unique-key", "", "submit nothing if a job holds this key in a state that is not final")
 	f.StringSliceVar(&uniqueIn, "unique-states", nil, "with --unique-key: the states that hold the key (default pending,running)")
 	f.BoolVar(&asJSON, "json", false, `print {"id":"<id>"} (and "duplicate":true, "status" for a duplicate)`)

@@ -99,3 +99,33 @@ func TestCancelRunningFromAnotherProcess(t *testing.T) {
 	waitStats(t, bin, db, testTimeout, "the next job done", func(st gigq.Stats) bool { return st.Completed == 1 })
 	require.Equal(t, gigq.StatusCompleted, binStatus(t, bin, db, next).Status)
 }
+
+func TestQueueFlags(t *testing.T) {
+	t.Parallel()
+	bin := gigqBinary(t)
+	db := newDB(t)
+	reports := binSubmit(t, bin, db, "echo", "--queue", "reports")
+	mail := binSubmit(t, bin, db, "echo", "--queue", "mail")
+	plain := binSubmit(t, bin, db, "echo")
+	require.Equal(t, "reports", binStatus(t, bin, db, reports).Queue)
+	require.Equal(t, gigq.DefaultQueue, binStatus(t, bin, db, plain).Queue)
+	require.Contains(t, string(binOutput(t, bin, "status", string(reports), "--db", db)), "Queue:")
+
+	// A worker of the reports queue (at most 1 at once) runs only that one.
+	startWorker(t, bin, db, "--queues", "reports", "--queue-limit", "reports=1", "--concurrency", "2")
+	waitStats(t, bin, db, testTimeout, "the reports job done", func(st gigq.Stats) bool { return st.Completed == 1 })
+	require.Equal(t, gigq.StatusCompleted, binStatus(t, bin, db, reports).Status)
+	require.Equal(t, gigq.StatusPending, binStatus(t, bin, db, mail).Status)
+
+	var st gigq.Stats
+	require.NoError(t, json.Unmarshal(binOutput(t, bin, "stats", "--queue", "mail", "--json", "--db", db), &st))
+	require.Equal(t, gigq.Stats{Pending: 1, Total: 1}, st)
+	var listed []gigq.Job
+	require.NoError(t, json.Unmarshal(binOutput(t, bin, "list", "--queue", "reports", "--json", "--db", db), &listed))
+	require.Len(t, listed, 1)
+	require.Equal(t, reports, listed[0].ID)
+
+	r := runCLI(t, "worker", "--db", db, "--queue-limit", "reports=0")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "--queue-limit")
+}

@@ -111,6 +111,11 @@ func (a *app) runWorkerNode(cmd *cobra.Command, wf *workerFlags, wn *workerNodeF
 			return usageErrorf("--%s does not go with --join: a worker node has no database (its primary has)", name)
 		}
 	}
+	for _, name := range []string{"queues", "queue-limit"} {
+		if cmd.Flags().Changed(name) {
+			return usageErrorf("--%s does not go with --join: a worker node runs the queues of its primary (set it on gigq node)", name)
+		}
+	}
 	if err := wf.validate(1); err != nil {
 		return err
 	}

@@ -218,6 +218,7 @@
             j.progress && field('Progress', h('span', { id: 'progress' },
               h('progress', { max: '1', value: String(j.progress.fraction) }), ' ',
               Math.round(j.progress.fraction * 100) + '%', j.progress.message ? ' — ' + j.progress.message : '')),
+            j.queue && j.queue !== 'default' && field('Queue', h('span', { class: 'mono' }, j.queue)),
             j.run_at && field('Run at', when(j.run_at)),
             j.unique_key && field('Unique key', h('span', { class: 'mono' }, j.unique_key)),
             field('Priority', j.priority),
