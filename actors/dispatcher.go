@@ -27,6 +27,12 @@ import (
 // refills from the ready index once the window runs low. It never polls.
 // A job whose task no slot can run stays in the database, pending.
 //
+// Named queues: a node may serve some queues only (Deps.Queues), whose
+// jobs alone it reads and keeps, and cap a queue (Deps.QueueLimits): it
+// counts the queue's claims and attempts and passes the queue over at its
+// cap. A capped queue's jobs have windows of their own, so that they
+// cannot fill the window the other queues' jobs need while they wait.
+//
 // State: the windows, the slots (idle, reserved for a claim, busy), the
 // claims in flight. On NodeStarted (at start, and after a restart) it asks
 // every slot to announce itself, and refills as slots come.
