@@ -96,7 +96,16 @@ type proc struct {
 // (when still running) and waits for it.
 func startProc(tb testing.TB, bin string, args ...string) *proc {
 	tb.Helper()
+	return startProcWith(tb, nil, bin, args...)
+}
+
+// startProcWith is startProc with env added to the process's environment.
+func startProcWith(tb testing.TB, env []string, bin string, args ...string) *proc {
+	tb.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stderr = p.stderr
 	require.NoError(tb, p.cmd.Start())
 	go func() {

@@ -137,6 +137,19 @@ func waitQuery(t *testing.T, db string, d time.Duration, what string, ok func(in
 	}
 }
 
+// startTwoNodes starts a primary that runs nothing itself and two worker
+// nodes, wn-1 and wn-2, of the given concurrency, and waits until both
+// joined.
+func startTwoNodes(t *testing.T, bin, db, concurrency string) (primary *proc, join string, w1, w2 *proc) {
+	t.Helper()
+	primary, join = startPrimary(t, bin, db, "127.0.0.1:0", "--concurrency", "0")
+	w1 = startWorkerNode(t, bin, join, "wn-1", "--concurrency", concurrency)
+	w2 = startWorkerNode(t, bin, join, "wn-2", "--concurrency", concurrency)
+	waitJoined(t, w1, 1)
+	waitJoined(t, w2, 1)
+	return primary, join, w1, w2
+}
+
 // stopProc sends SIGTERM and requires a clean exit.
 func stopProc(t *testing.T, p *proc) {
 	t.Helper()
@@ -150,11 +163,7 @@ func TestRemoteCLIWorkerNodesRunJobs(t *testing.T) {
 	t.Parallel()
 	bin := gigqBinary(t)
 	db := newDB(t)
-	primary, join := startPrimary(t, bin, db, "127.0.0.1:0", "--concurrency", "0")
-	w1 := startWorkerNode(t, bin, join, "wn-1", "--concurrency", "4")
-	w2 := startWorkerNode(t, bin, join, "wn-2", "--concurrency", "4")
-	waitJoined(t, w1, 1)
-	waitJoined(t, w2, 1)
+	primary, _, w1, w2 := startTwoNodes(t, bin, db, "4")
 
 	const n = 2000
 	submitMany(t, db, n, "echo", map[string]int{"n": 1}, nil)
@@ -250,7 +259,7 @@ func TestRemoteCLISecret(t *testing.T) {
 	primary, join := startPrimary(t, bin, db, "127.0.0.1:0", "--concurrency", "0", "--remote-secret", secret)
 
 	bad := startWorkerNode(t, bin, join, "wn-bad", "--remote-secret", "not-it")
-	good := startProcEnv(t, []string{envRemoteSecret + "=" + secret}, bin, "worker", "--join", join, "--worker-id", "wn-good",
+	good := startProcWith(t, []string{envRemoteSecret + "=" + secret}, bin, "worker", "--join", join, "--worker-id", "wn-good",
 		"--log-format", "json", "--log-level", "info")
 	require.Equal(t, 1, bad.wait(t, testTimeout), "stderr:\n%s", bad.stderr.String())
 	require.Contains(t, bad.stderr.String(), "wrong secret")
@@ -283,11 +292,7 @@ func TestRemoteCLIPrimaryRestart(t *testing.T) {
 	t.Parallel()
 	bin := gigqBinary(t)
 	db := newDB(t)
-	primary, join := startPrimary(t, bin, db, "127.0.0.1:0", "--concurrency", "0")
-	w1 := startWorkerNode(t, bin, join, "wn-1", "--concurrency", "2")
-	w2 := startWorkerNode(t, bin, join, "wn-2", "--concurrency", "2")
-	waitJoined(t, w1, 1)
-	waitJoined(t, w2, 1)
+	primary, join, w1, w2 := startTwoNodes(t, bin, db, "2")
 
 	const n = 6
 	submitMany(t, db, n, "sleep", map[string]float64{"seconds": 1.5}, nil)
@@ -364,28 +369,6 @@ func TestRemoteCLIUsageErrors(t *testing.T) {
 	r := runCLI(t, "worker", "--join", "127.0.0.1:1", "--db", db)
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "--db does not go with --join")
-}
-
-// startProcEnv is startProc with extra environment variables.
-func startProcEnv(t *testing.T, env []string, bin string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = p.stderr
-	require.NoError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
 }
 
 // withoutEnv is the environment without the variable name.
