@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -55,14 +54,7 @@ type AgentConfig struct {
 	startedAt time.Time
 }
 
-func (c *AgentConfig) handlerNames() []string {
-	names := make([]string, 0, len(c.Handlers))
-	for n := range c.Handlers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (c *AgentConfig) handlerNames() []string { return sortedNames(c.Handlers) }
 
 // Agent is a running worker node. Its methods are safe for concurrent use.
 type Agent struct {

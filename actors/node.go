@@ -15,9 +15,12 @@ import (
 func (d *Deps) working() bool { return d.Workers > 0 || d.Remote != nil }
 
 // handlerNames lists the task names this node runs, sorted.
-func (d *Deps) handlerNames() []string {
-	names := make([]string, 0, len(d.Handlers))
-	for n := range d.Handlers {
+func (d *Deps) handlerNames() []string { return sortedNames(d.Handlers) }
+
+// sortedNames lists the task names of handlers, sorted.
+func sortedNames(handlers map[string]Handler) []string {
+	names := make([]string, 0, len(handlers))
+	for n := range handlers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
