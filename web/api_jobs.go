@@ -36,9 +36,14 @@ type submitRequest struct {
 	RetryDelay  *float64        `json:"retry_delay"`
 	Description string          `json:"description"`
 	DependsOn   []gigq.JobID    `json:"depends_on"`
+	Queue       string          `json:"queue"`
+	RunAt       *time.Time      `json:"run_at"` // RFC 3339
+	Delay       *float64        `json:"delay"`  // seconds
+	UniqueKey   string          `json:"unique_key"`
 }
 
-// submitJob: POST /api/jobs → 201 {"id": "..."}.
+// submitJob: POST /api/jobs → 201 {"id": "..."}; for a unique_key held
+// by another job, 200 {"id": "<that job>", "duplicate": true, "status": ...}.
 func (s *server) submitJob(w http.ResponseWriter, r *http.Request) {
 	var req submitRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
@@ -50,13 +55,17 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	id, err := s.node.Submit(r.Context(), req.Function, params, opts)
+	res, err := s.node.SubmitJob(r.Context(), req.Function, params, opts)
 	if err != nil {
 		s.fail(w, r, submitError(err))
 		return
 	}
-	w.Header().Set("Location", "/api/jobs/"+string(id))
-	s.reply(w, http.StatusCreated, map[string]gigq.JobID{"id": id})
+	w.Header().Set("Location", "/api/jobs/"+string(res.ID))
+	if res.Duplicate {
+		s.reply(w, http.StatusOK, res)
+		return
+	}
+	s.reply(w, http.StatusCreated, map[string]gigq.JobID{"id": res.ID})
 }
 
 // validate checks the request's fields and returns the params and options
@@ -72,7 +81,11 @@ func (req *submitRequest) validate() (any, *gigq.SubmitOpts, error) {
 		}
 		params = json.RawMessage(p)
 	}
-	opts := &gigq.SubmitOpts{Name: req.Name, Priority: req.Priority, Description: req.Description, DependsOn: req.DependsOn}
+	opts := &gigq.SubmitOpts{Name: req.Name, Priority: req.Priority, Description: req.Description, DependsOn: req.DependsOn,
+		Queue: req.Queue, UniqueKey: req.UniqueKey}
+	if req.RunAt != nil {
+		opts.RunAt = *req.RunAt
+	}
 	if req.MaxAttempts != nil {
 		if *req.MaxAttempts < 1 {
 			return nil, nil, badField("max_attempts", "must be at least 1 (got %d)", *req.MaxAttempts)
@@ -84,6 +97,9 @@ func (req *submitRequest) validate() (any, *gigq.SubmitOpts, error) {
 		return nil, nil, err
 	}
 	if opts.RetryDelay, err = seconds("retry_delay", req.RetryDelay, true); err != nil {
+		return nil, nil, err
+	}
+	if opts.Delay, err = seconds("delay", req.Delay, true); err != nil {
 		return nil, nil, err
 	}
 	for i, id := range req.DependsOn {
@@ -180,6 +196,7 @@ func listParams(r *http.Request) (gigq.ListParams, error) {
 		}
 		p.Before = gigq.JobID(v)
 	}
+	p.Queue = q.Get("queue")
 	return p, nil
 }
 
@@ -189,7 +206,7 @@ func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
 }
 
 // cancelJob: POST /api/jobs/{id}/cancel → the job, now cancelled; 409
-// unless it was pending.
+// unless it was pending or running.
 func (s *server) cancelJob(w http.ResponseWriter, r *http.Request) {
 	s.changeJob(w, r, s.node.Cancel)
 }
@@ -247,9 +264,10 @@ func (s *server) clear(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusOK, map[string]int{"cleared": n})
 }
 
-// stats: GET /api/stats → the counts by state, as gigq stats --json.
+// stats: GET /api/stats[?queue=Q] → the counts by state (of one named
+// queue), as gigq stats --json.
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {
-	st, err := s.node.Stats(r.Context())
+	st, err := s.node.QueueStats(r.Context(), r.URL.Query().Get("queue"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

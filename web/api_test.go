@@ -216,3 +216,32 @@ func TestHealthz(t *testing.T) {
 	s.do(t, http.MethodGet, "/healthz", nil).decode(t, http.StatusOK, &out)
 	require.Equal(t, "ok", out["status"])
 }
+
+func TestSubmitQueueDelayUnique(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, false, web.Options{})
+	body := map[string]any{"function": "echo", "queue": "reports", "delay": 3600, "unique_key": "daily"}
+	r := s.do(t, http.MethodPost, "/api/jobs", body)
+	var first map[string]gigq.JobID
+	r.decode(t, http.StatusCreated, &first)
+	var again gigq.SubmitResult
+	s.do(t, http.MethodPost, "/api/jobs", body).decode(t, http.StatusOK, &again)
+	require.Equal(t, gigq.SubmitResult{ID: first["id"], Duplicate: true, Status: gigq.StatusPending}, again)
+
+	var j gigq.Job
+	s.do(t, http.MethodGet, "/api/jobs/"+string(first["id"]), nil).decode(t, http.StatusOK, &j)
+	require.Equal(t, "reports", j.Queue)
+	require.Equal(t, "daily", j.UniqueKey)
+	require.True(t, j.RunAt.After(time.Now().Add(59*time.Minute)))
+
+	var page struct {
+		Jobs []gigq.Job `json:"jobs"`
+	}
+	s.do(t, http.MethodGet, "/api/jobs?queue=reports", nil).decode(t, http.StatusOK, &page)
+	require.Len(t, page.Jobs, 1)
+	s.do(t, http.MethodGet, "/api/jobs?queue=other", nil).decode(t, http.StatusOK, &page)
+	require.Empty(t, page.Jobs)
+	var st gigq.Stats
+	s.do(t, http.MethodGet, "/api/stats?queue=reports", nil).decode(t, http.StatusOK, &st)
+	require.Equal(t, gigq.Stats{Pending: 1, Total: 1}, st)
+}
