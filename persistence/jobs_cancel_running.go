@@ -96,13 +96,9 @@ func (s *Store) JobStates(ctx context.Context, ids []JobID) (map[JobID]JobState,
 		stmt := conn.Prep(`SELECT id, status, coalesce(execution_id, '') FROM jobs WHERE id IN (SELECT value FROM json_each($ids))`)
 		defer stmt.Reset()
 		stmt.SetText("$ids", string(in))
-		for {
-			ok, err := stmt.Step()
-			if err != nil || !ok {
-				return err
-			}
+		return eachRow(stmt, func() {
 			out[JobID(stmt.ColumnText(0))] = JobState{Status: Status(stmt.ColumnText(1)), ExecutionID: ExecutionID(stmt.ColumnText(2))}
-		}
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read job states: %w", err)

@@ -179,16 +179,9 @@ func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
 		stmt.SetText("$before", before)
 		defer stmt.Reset()
 		stmt.SetInt64("$limit", int64(p.Limit))
-		for {
-			ok, err := stmt.Step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
+		return eachRow(stmt, func() {
 			out = append(out, scanJob(stmt))
-		}
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
@@ -213,16 +206,9 @@ func (s *Store) QueueStats(ctx context.Context, queue string) (Stats, error) {
 			stmt.SetText("$queue", queue)
 		}
 		defer stmt.Reset()
-		for {
-			ok, err := stmt.Step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
+		return eachRow(stmt, func() {
 			st.AddN(Status(stmt.ColumnText(0)), stmt.ColumnInt(1))
-		}
+		})
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("read stats: %w", err)
@@ -273,17 +259,10 @@ func (s *Store) ReadyJobsIn(ctx context.Context, limit int, functions []string, 
 		stmt.SetText("$only", only)
 		stmt.SetText("$not", string(not))
 		stmt.SetInt64("$limit", int64(limit))
-		for {
-			ok, err := stmt.Step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
+		return eachRow(stmt, func() {
 			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
 				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), Queue: stmt.ColumnText(4)})
-		}
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read ready jobs: %w", err)
@@ -315,18 +294,11 @@ func (s *Store) DelayedJobsAfter(ctx context.Context, after time.Time, limit int
 		} else {
 			stmt.SetText("$after", formatTime(after))
 		}
-		for {
-			ok, err := stmt.Step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
+		return eachRow(stmt, func() {
 			out = append(out, ReadyJob{ID: JobID(stmt.ColumnText(0)), Function: stmt.ColumnText(1),
 				Priority: stmt.ColumnInt(2), CreatedAt: parseTime(stmt.ColumnText(3)), RetryAfter: parseTime(stmt.ColumnText(4)),
 				Queue: stmt.ColumnText(5)})
-		}
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read delayed jobs: %w", err)

@@ -277,16 +277,9 @@ func (s *Store) Schedules(ctx context.Context) ([]Schedule, error) {
 	err := s.read(ctx, func(conn *sqlite.Conn) error {
 		stmt := conn.Prep(`SELECT ` + scheduleColumns + ` FROM schedules ORDER BY name`)
 		defer stmt.Reset()
-		for {
-			ok, err := stmt.Step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
+		return eachRow(stmt, func() {
 			out = append(out, scanSchedule(stmt))
-		}
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read schedules: %w", err)

@@ -3,6 +3,7 @@ package persistence
 import (
 	"fmt"
 
+	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
 )
 
@@ -120,4 +121,16 @@ func (s *Store) nextSeq() (int64, error) {
 		return 0, interpretError(err)
 	}
 	return s.txSeq, nil
+}
+
+// eachRow steps stmt to its end, calling row for each row; it returns the
+// first error. The caller resets stmt.
+func eachRow(stmt *sqlite.Stmt, row func()) error {
+	for {
+		ok, err := stmt.Step()
+		if err != nil || !ok {
+			return err
+		}
+		row()
+	}
 }
