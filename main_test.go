@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(runChild(spec)) // a worker node child: see remote_child_test.go
 	}
 	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
+		goleak.IgnoreTopFunction("github.com/gigq-go/gigq/internal/protoactor/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
 // waitTimeout bounds every wait in these tests. It is generous: the suite

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -14,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
+	"github.com/gigq-go/gigq/internal/protoactor/remote"
 	"github.com/gigq-go/gigq/messages"
 )
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/messages"
 )
 
 type echoArgs struct {
@@ -215,7 +216,7 @@ func TestRemoteOtherProtocolRefused(t *testing.T) {
 	c := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "future", Protocol: 99, Tasks: []string{"echo"}})
 	line := c.expect("refused")
 	require.Contains(t, line, "protocol 99")
-	require.Contains(t, line, fmt.Sprintf("speaks %d", 1))
+	require.Contains(t, line, fmt.Sprintf("speaks %d", messages.RemoteProtocol))
 }
 
 func TestRemoteRefusesPublicListenWithoutSecret(t *testing.T) {

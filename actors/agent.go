@@ -7,9 +7,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
 	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
 )
 
 // AgentConfig is a worker node: a process on another machine, without the

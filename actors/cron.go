@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
 	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )

@@ -7,10 +7,10 @@ import (
 	"sort"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
 	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )

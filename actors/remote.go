@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
+	"github.com/gigq-go/gigq/internal/protoactor/remote"
 	"github.com/gigq-go/gigq/messages"
 )
 

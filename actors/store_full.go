@@ -5,8 +5,7 @@ package actors
 import (
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
 	"github.com/gigq-go/gigq/persistence"
 )
 

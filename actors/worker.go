@@ -8,9 +8,9 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/gigq-go/gigq/internal/protoactor/actor"
 	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )

@@ -11,7 +11,13 @@ import (
 // RemoteProtocol is the version of the messages in gigq_remote.proto. A primary
 // and a worker node must speak the same one; bump it with any change that
 // an older peer would misread or could not decode.
-const RemoteProtocol = 1
+//
+// 2: protoactor's own messages and its gRPC service moved to the proto
+// packages gigq.protoactor.actor and gigq.protoactor.remote
+// (internal/protoactor/PATCHES.md). A worker node of protocol 1 cannot reach
+// a primary of protocol 2 at all (gRPC answers "unknown service"), so it
+// never gets as far as Hello: run the same gigq version on both.
+const RemoteProtocol = 2
 
 // ToRemoteJob is what a worker node needs of a claimed job.
 func ToRemoteJob(j *persistence.Job) *RemoteJob {

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	// (a message to an actor that is stopped or not spawned yet, as at a
 	// node's start and stop); it ends by itself after 1s.
 	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
+		goleak.IgnoreTopFunction("github.com/gigq-go/gigq/internal/protoactor/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
 // TestHelperProcess is the test a helper process is started with; the
