@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gigq-go/gigq/actors"
+	"github.com/gigq-go/gigq/internal/taskrun"
 	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )
@@ -303,7 +304,7 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
-	raw, err := encodeParams(params)
+	raw, err := taskrun.EncodeParams(params)
 	if err != nil {
 		return persistence.NewJob{}, err
 	}
@@ -315,30 +316,6 @@ func newJob(function string, params any, opts *SubmitOpts) (persistence.NewJob, 
 		Priority: o.Priority, MaxAttempts: o.MaxAttempts, Timeout: o.Timeout, RetryDelay: o.RetryDelay,
 		Description: o.Description, Dependencies: slices.Clone(o.DependsOn), RunAt: o.RunAt,
 		UniqueKey: o.UniqueKey, UniqueStates: slices.Clone(o.UniqueStates), Queue: o.Queue, Backoff: backoff}, nil
-}
-
-// encodeParams encodes params and checks that they are a JSON object.
-func encodeParams(params any) (json.RawMessage, error) {
-	var raw []byte
-	switch p := params.(type) {
-	case nil:
-		return json.RawMessage("{}"), nil
-	case json.RawMessage:
-		raw = p
-	case []byte:
-		raw = p
-	default:
-		b, err := json.Marshal(p)
-		if err != nil {
-			return nil, fmt.Errorf("gigq: encode params: %w", err)
-		}
-		raw = b
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("gigq: params must be a JSON object, got %.40s", string(raw))
-	}
-	return json.RawMessage(raw), nil
 }
 
 // Status returns a job with its executions, oldest first. An unknown id

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/gigq-go/gigq/internal/taskrun"
+	"github.com/gigq-go/gigq/persistence"
 )
 
 // ParentResult is the result of one job a running job depends on.
@@ -17,11 +20,11 @@ type ParentResult struct {
 // on, in dependency order (GigQ's parent_results), as raw JSON. It is nil
 // for a job without dependencies, or outside a handler.
 func ParentResults(ctx context.Context) []ParentResult {
-	j, ok := JobFromContext(ctx)
+	job, ok := taskrun.Job(ctx)
 	if !ok {
 		return nil
 	}
-	return append([]ParentResult(nil), j.parents...)
+	return parentResults(job)
 }
 
 // ParentResultOf decodes the result of the parent with the given job id.
@@ -50,4 +53,13 @@ func ParentResultsAs[T any](ctx context.Context) ([]T, error) {
 		}
 	}
 	return out, nil
+}
+
+// parentResults are the results of job's parents, in dependency order.
+func parentResults(job *persistence.Job) []ParentResult {
+	var out []ParentResult
+	for _, p := range job.ParentResults {
+		out = append(out, ParentResult{JobID: p.JobID, Name: p.Name, Result: p.Result})
+	}
+	return out
 }

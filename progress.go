@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gigq-go/gigq/actors"
+	"github.com/gigq-go/gigq/internal/taskrun"
 )
 
 // Progress reports how far the running job's handler got: fraction from 0
@@ -14,7 +15,7 @@ import (
 // HTTP API and the dashboard, and published as an EventProgress event. It
 // reports false, and does nothing, outside a handler.
 func Progress(ctx context.Context, fraction float64, message string) bool {
-	return actors.ReportProgress(ctx, fraction, message)
+	return taskrun.ReportProgress(ctx, fraction, message)
 }
 
 // JobProgress is the last progress a job's handler reported.

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 
 	"github.com/gigq-go/gigq/actors"
+	"github.com/gigq-go/gigq/internal/taskrun"
 	"github.com/gigq-go/gigq/persistence"
 )
 
@@ -86,24 +88,38 @@ func (t *Task[Args, Result]) Step(args Args, opts *SubmitOpts) StepSpec {
 	return StepSpec{function: t.name, params: args, opts: withTaskBackoff(opts, t.backoff)}
 }
 
-func (t *Task[Args, Result]) handler() actors.Handler {
-	return func(ctx context.Context, job *persistence.Job) (json.RawMessage, error) {
-		var args Args
-		if len(job.Params) > 0 {
-			if err := json.Unmarshal(job.Params, &args); err != nil {
+// Handle runs the task's function once, in the calling goroutine, on a
+// job's JSON params: it decodes params into Args, calls the function with
+// ctx and returns its Result encoded as JSON, or the function's error
+// unchanged. A worker calls it for each attempt, with the attempt in ctx
+// (JobFromContext, ParentResults, Progress); package gigqtest calls it in
+// tests with a made-up attempt. Called with a ctx of neither, the handler
+// sees no job: JobFromContext reports false and Progress does nothing. A
+// panic of the function is not recovered.
+func (t *Task[Args, Result]) Handle(ctx context.Context, params json.RawMessage) (json.RawMessage, error) {
+	var args Args
+	if len(params) > 0 {
+		if err := json.Unmarshal(params, &args); err != nil {
+			if job, ok := taskrun.Job(ctx); ok {
 				return nil, fmt.Errorf("decode params of job %s for task %q: %w", job.ID, t.name, err)
 			}
+			return nil, fmt.Errorf("decode params for task %q: %w", t.name, err)
 		}
-		ctx = context.WithValue(ctx, jobContextKey{}, newJobContext(job))
-		res, err := t.fn(ctx, args)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(res)
-		if err != nil {
-			return nil, fmt.Errorf("encode result of job %s: %w", job.ID, err)
-		}
-		return b, nil
+	}
+	res, err := t.fn(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("encode result of task %q as JSON: %w", t.name, err)
+	}
+	return b, nil
+}
+
+func (t *Task[Args, Result]) handler() actors.Handler {
+	return func(ctx context.Context, job *persistence.Job) (json.RawMessage, error) {
+		return t.Handle(taskrun.WithJob(ctx, job), job.Params)
 	}
 }
 
@@ -126,28 +142,20 @@ type JobContext struct {
 	Queue       string     // the job's named queue
 	// Dependencies are the jobs this one waited for.
 	Dependencies []JobID
-
-	parents []ParentResult
 }
 
-func newJobContext(job *persistence.Job) *JobContext {
-	jc := &JobContext{
+// JobFromContext returns the attempt a handler's context belongs to; it
+// reports false outside a handler. Each call returns a new JobContext.
+func JobFromContext(ctx context.Context) (*JobContext, bool) {
+	job, ok := taskrun.Job(ctx)
+	if !ok {
+		return nil, false
+	}
+	return &JobContext{
 		ID: job.ID, Name: job.Name, Function: job.Function, Attempt: job.Attempts,
 		MaxAttempts: job.MaxAttempts, ExecutionID: job.ExecutionID, WorkerID: job.WorkerID,
-		WorkflowID: job.WorkflowID, Dependencies: job.Dependencies, Queue: job.Queue,
-	}
-	for _, p := range job.ParentResults {
-		jc.parents = append(jc.parents, ParentResult{JobID: p.JobID, Name: p.Name, Result: p.Result})
-	}
-	return jc
-}
-
-type jobContextKey struct{}
-
-// JobFromContext returns the attempt a handler's context belongs to.
-func JobFromContext(ctx context.Context) (*JobContext, bool) {
-	j, ok := ctx.Value(jobContextKey{}).(*JobContext)
-	return j, ok
+		WorkflowID: job.WorkflowID, Dependencies: slices.Clone(job.Dependencies), Queue: job.Queue,
+	}, true
 }
 
 // ErrDuplicateTask is returned by Registry.Add for a name already there.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gigq-go/gigq/internal/taskrun"
 	"github.com/gigq-go/gigq/messages"
 	"github.com/gigq-go/gigq/persistence"
 )
@@ -19,34 +20,6 @@ const EventProgress = messages.EventProgress
 // attempt that reach the store: a handler may report as often as it likes;
 // the last report of each interval is kept.
 const ProgressInterval = 250 * time.Millisecond
-
-// MaxProgressMessage bounds a progress message, in bytes.
-const MaxProgressMessage = 1024
-
-type progressKey struct{}
-
-// ReportProgress reports a running handler's progress through the
-// reporter its context carries; it reports false outside a handler.
-func ReportProgress(ctx context.Context, fraction float64, message string) bool {
-	r, ok := ctx.Value(progressKey{}).(*progressReporter)
-	if !ok {
-		return false
-	}
-	r.report(min(max(fraction, 0), 1), truncate(message, MaxProgressMessage))
-	return true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // progressReporter throttles one attempt's progress reports to one per
 // ProgressInterval, sending the latest with send.
@@ -65,7 +38,7 @@ type progressReporter struct {
 // dropped: the attempt's outcome supersedes it).
 func withProgress(ctx context.Context, send func(float64, string)) (context.Context, func()) {
 	r := &progressReporter{send: send}
-	return context.WithValue(ctx, progressKey{}, r), r.stop
+	return taskrun.WithProgress(ctx, r.report), r.stop
 }
 
 func (r *progressReporter) report(fraction float64, message string) {
