@@ -163,21 +163,3 @@ func countCompleted(conn *sqlite.Conn) (int, error) {
 	})
 	return n, err
 }
-
-// sqliteVersion is the version of the SQLite gigq is built with.
-func sqliteVersion() (_ string, err error) {
-	conn, err := sqlite.OpenConn(":memory:", sqlite.OpenReadWrite|sqlite.OpenMemory)
-	if err != nil {
-		return "", err
-	}
-	defer func() {
-		if cerr := conn.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	var v string
-	err = sqlitex.ExecuteTransient(conn, "SELECT sqlite_version()", &sqlitex.ExecOptions{
-		ResultFunc: func(stmt *sqlite.Stmt) error { v = stmt.ColumnText(0); return nil },
-	})
-	return v, err
-}

@@ -6,6 +6,9 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
 )
 
 // Machine describes where a report was measured.
@@ -24,11 +27,34 @@ func (m Machine) String() string {
 
 // readMachine describes this machine.
 func readMachine() (Machine, error) {
-	v, err := sqliteVersion()
+	v, err := SQLiteVersion()
 	if err != nil {
 		return Machine{}, err
 	}
 	return Machine{CPU: cpuModel("/proc/cpuinfo"), Cores: runtime.NumCPU(), Go: runtime.Version(), SQLite: v}, nil
+}
+
+// SQLiteVersion is the version of the SQLite gigq is built with ("3.49.2"),
+// from SELECT sqlite_version() on an in-memory connection: it creates and
+// opens no file. It is safe for concurrent use by multiple goroutines.
+func SQLiteVersion() (_ string, err error) {
+	conn, err := sqlite.OpenConn(":memory:", sqlite.OpenReadWrite|sqlite.OpenMemory)
+	if err != nil {
+		return "", fmt.Errorf("open an in-memory SQLite connection to read its version: %w", err)
+	}
+	defer func() {
+		if cerr := conn.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close the in-memory SQLite connection: %w", cerr)
+		}
+	}()
+	var v string
+	err = sqlitex.ExecuteTransient(conn, "SELECT sqlite_version()", &sqlitex.ExecOptions{
+		ResultFunc: func(stmt *sqlite.Stmt) error { v = stmt.ColumnText(0); return nil },
+	})
+	if err != nil {
+		return "", fmt.Errorf("read the SQLite version: %w", err)
+	}
+	return v, nil
 }
 
 // cpuModel is the first "model name" in a cpuinfo file, or "unknown".
