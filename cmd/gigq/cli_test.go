@@ -119,7 +119,7 @@ func TestHelp(t *testing.T) {
 	t.Parallel()
 	r := runCLI(t, "--help")
 	require.Equal(t, 0, r.code)
-	for _, c := range []string{"submit", "status", "list", "stats", "cancel", "requeue", "clear", "worker", "workflow", "demo"} {
+	for _, c := range []string{"submit", "status", "list", "stats", "cancel", "requeue", "clear", "worker", "workflow", "demo", "version", "--version"} {
 		require.Contains(t, r.stdout, c)
 	}
 	r = runCLI(t, "submit", "--help")

@@ -17,6 +17,7 @@
 //	gigq requeue ID                move a failed, timed-out or cancelled job back to pending
 //	gigq clear [--before DAYS]     delete completed and cancelled jobs
 //	gigq worker [flags]            run jobs with the built-in handlers (--concurrency N, --worker-id ID, --once)
+//	gigq version [--json]          print the versions of gigq, Go and SQLite (also gigq --version); opens no database
 //
 // submit takes --name, -p/--param key=value (repeatable; the value is JSON
 // when it is valid JSON, else a string), --priority, --max-attempts

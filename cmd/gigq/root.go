@@ -69,6 +69,8 @@ type app struct {
 	logLevel  string
 	logFormat string
 	log       zerolog.Logger
+
+	showVersion bool // --version on the root command
 }
 
 // run runs the gigq command line args and returns the process exit code.
@@ -121,12 +123,21 @@ New here? Run "gigq demo".`,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		PersistentPreRunE: a.setup,
+		// Runnable only for --version: with no command it prints the
+		// help, as a command group does.
+		RunE: runtimeE(func(cmd *cobra.Command, _ []string) error {
+			if a.showVersion {
+				return printVersion(cmd.OutOrStdout(), false)
+			}
+			return cmd.Help()
+		}),
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
+	root.Flags().BoolVar(&a.showVersion, "version", false, "print the versions of gigq, Go and SQLite, as gigq version does")
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.db, "db", defaultDB, "SQLite database file (env "+envDB+" when --db is not given)")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for worker, warn otherwise)")
@@ -134,7 +145,7 @@ New here? Run "gigq demo".`,
 	root.AddCommand(
 		a.submitCmd(), a.statusCmd(), a.listCmd(), a.statsCmd(), a.cancelCmd(), a.requeueCmd(),
 		a.clearCmd(), a.workerCmd(), a.nodeCmd(), a.workflowCmd(), a.demoCmd(), a.benchCmd(), a.mcpCmd(),
-		a.scheduleCmd(),
+		a.scheduleCmd(), a.versionCmd(),
 	)
 	return root
 }
