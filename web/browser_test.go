@@ -36,12 +36,10 @@ const browserWorkflow = `{"name": "diamond", "jobs": [
 // workflow are saved (GIGQ_SCREENSHOT=docs/dashboard.png also writes them
 // to docs/dashboard.png and docs/dashboard-workflow.png).
 //
-// Without Chromium the test fails; GIGQ_SKIP_BROWSER=1 skips it.
+// Without a working Chromium the test is skipped, saying why, or fails
+// when GIGQ_REQUIRE_BROWSER=1 (as .ci/run sets it).
 func TestBrowserDashboard(t *testing.T) {
-	if os.Getenv("GIGQ_SKIP_BROWSER") == "1" {
-		t.Skip("GIGQ_SKIP_BROWSER=1")
-	}
-	chromium := chromiumPath(t)
+	chromium := findChromium(t)
 	t.Parallel()
 	start := time.Now()
 
@@ -59,15 +57,13 @@ func TestBrowserDashboard(t *testing.T) {
 	t.Cleanup(func() { close(done) }) // ends the page's event stream before the server closes
 	s := &testServer{Server: ts, node: n}
 
-	ctx := browser(t, chromium)
-	// The first run starts the browser: no timeout on it (see chromedp.Run).
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")))
-	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	ctx, cancel := context.WithTimeout(browser(t, chromium), testTimeout)
 	defer cancel()
 	poll := func(expr string, args ...any) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](fmt.Sprintf(expr, args...), chromedp.WithPollingTimeout(testTimeout))
 	}
 	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#jobs")),
 		poll(`document.querySelector('#live').classList.contains('on')`),
 		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`),
@@ -155,20 +151,72 @@ func screenshot(t *testing.T, ctx context.Context, name string) []byte {
 	return png
 }
 
-// chromiumPath finds Chromium, failing the test when there is none.
-func chromiumPath(t *testing.T) string {
+// envRequireBrowser names the environment variable that makes a missing
+// or broken Chromium fail the browser test instead of skipping it (.ci/run
+// sets it to 1).
+const envRequireBrowser = "GIGQ_REQUIRE_BROWSER"
+
+// chromiumNames are the commands the browser test looks for, in order.
+var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome"}
+
+// Bounds on a Chromium that does not work, so that it ends the test
+// instead of hanging the suite.
+const (
+	chromiumVersionTimeout = 30 * time.Second // "chromium --version"
+	browserStartTimeout    = 2 * time.Minute  // the first chromedp action, which starts the browser
+)
+
+// findChromium returns the path of a Chromium that answers --version. When
+// there is none, or it does not answer, the test ends: see noBrowser.
+func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+	path := ""
+	for _, name := range chromiumNames {
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			path = p
+			break
 		}
 	}
-	t.Fatal("Chromium not found: install it (apt-get install chromium) or set GIGQ_SKIP_BROWSER=1 to skip this test")
-	return ""
+	if path == "" {
+		noBrowser(t, fmt.Sprintf("Chromium not found (looked for %s)", strings.Join(chromiumNames, ", ")))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), chromiumVersionTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "--version")
+	cmd.WaitDelay = 5 * time.Second // a child left holding the output does not hold the test
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("no answer within %s", chromiumVersionTimeout)
+	}
+	if err != nil {
+		noBrowser(t, fmt.Sprintf("Chromium at %s does not work (%s --version: %v; output %q)",
+			path, path, err, strings.TrimSpace(string(out))))
+	}
+	t.Logf("browser: %s (%s)", strings.TrimSpace(string(out)), path)
+	return path
 }
 
-// browser starts headless Chromium for the test; it is closed (and its
-// process waited for) when the test ends.
+// noBrowser ends the test because Chromium cannot run, saying why and how
+// to run it: the test fails when GIGQ_REQUIRE_BROWSER=1, and is skipped
+// otherwise.
+func noBrowser(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv(envRequireBrowser) == "1" {
+		t.Fatalf("%s, and %s=1 requires the dashboard's browser test to run. Install Chromium (apt-get install chromium), "+
+			"or unset %s to skip the test without a browser.", why, envRequireBrowser, envRequireBrowser)
+	}
+	t.Skipf("%s: the dashboard's browser test is skipped. Install it (apt-get install chromium) to run it; "+
+		"%s=1 makes a missing browser a failure (.ci/run sets it).", why, envRequireBrowser)
+}
+
+// browser starts headless Chromium for the test and returns its context;
+// the browser is closed (and its process waited for) when the test ends.
+//
+// The first chromedp action starts the browser and binds the browser's
+// life to the context it is given, so it cannot take a timeout of its own
+// (see chromedp.NewContext). It runs in a goroutine instead: when it has
+// not finished within browserStartTimeout, the browser is killed and the
+// test fails.
 func browser(t *testing.T, path string) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
@@ -183,6 +231,21 @@ func browser(t *testing.T, path string) context.Context {
 		cancelBrowser()
 		cancelAlloc() // kills the process if it is still there, and waits for it
 	})
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		require.NoError(t, err, "start Chromium (%s)", path)
+	case <-time.After(browserStartTimeout):
+		cancelBrowser()
+		cancelAlloc()
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+		}
+		t.Fatalf("Chromium (%s) did not start within %s: killed it. Check that it runs headless: "+
+			"%s --headless --no-sandbox --dump-dom about:blank", path, browserStartTimeout, path)
+	}
 	return ctx
 }
 
