@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -182,17 +183,19 @@ func findChromium(t *testing.T) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), chromiumVersionTimeout)
 	defer cancel()
+	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, path, "--version")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second // a child left holding the output does not hold the test
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("no answer within %s", chromiumVersionTimeout)
 	}
 	if err != nil {
 		noBrowser(t, fmt.Sprintf("Chromium at %s does not work (%s --version: %v; output %q)",
-			path, path, err, strings.TrimSpace(string(out))))
+			path, path, err, strings.TrimSpace(stdout.String()+stderr.String())))
 	}
-	t.Logf("browser: %s (%s)", strings.TrimSpace(string(out)), path)
+	t.Logf("browser: %s (%s)", strings.TrimSpace(stdout.String()), path)
 	return path
 }
 
