@@ -2,13 +2,66 @@ package gigq
 
 import (
 	"sync"
+	"time"
 
 	"github.com/gigq-go/gigq/messages"
 )
 
 // Event is one committed change of a job (or, for EventWorkflow, of a
-// workflow's status), published after COMMIT.
-type Event = messages.JobEvent
+// workflow's status), published after COMMIT to the channels of Subscribe
+// and Config.Events. Kind says what happened and which fields are set; the
+// others are zero. Every receiver gets the same *Event: treat it as
+// read-only.
+type Event struct {
+	// Kind is what happened: one of the Event* constants.
+	Kind EventKind
+	// JobID is the job that changed ("" for EventWorkflow).
+	JobID JobID
+	// Name is the job's name (not set for EventProgress, nor for a
+	// cancel by Node.Cancel).
+	Name string
+	// Function is the job's task name (set with Name).
+	Function string
+	// Status is the job's state after the change.
+	Status Status
+	// Attempt is the job's attempt count: the attempt that started, for
+	// EventStarted; the attempts used, at the end of an attempt
+	// (EventCompleted, EventFailed, EventTimeout, EventRetrying).
+	Attempt int
+	// MaxAttempts is the job's limit on attempts (with Attempt, and for
+	// EventSubmitted).
+	MaxAttempts int
+	// ExecutionID is the attempt's execution, for EventStarted,
+	// EventProgress and the end of an attempt.
+	ExecutionID ExecutionID
+	// Error is the attempt's error (EventFailed, EventTimeout,
+	// EventRetrying), or why the job was cancelled when another job
+	// caused it ("upstream job <id> (<name>) <state>").
+	Error string
+	// Elapsed is how long the attempt ran, at the end of an attempt.
+	Elapsed time.Duration
+	// RetryAfter is when the job may run again, for an EventRetrying that
+	// waits (a retry delay, a backoff or a snooze); zero: at once.
+	RetryAfter time.Time
+	// WorkflowID is the job's workflow ("" outside one), or the workflow
+	// that changed, for EventWorkflow.
+	WorkflowID WorkflowID
+	// WorkflowStatus is the workflow's new status, for EventWorkflow.
+	WorkflowStatus WorkflowStatus
+	// Progress is the fraction (0 to 1) a handler reported, for
+	// EventProgress.
+	Progress float64
+	// ProgressMessage is the message that came with Progress.
+	ProgressMessage string
+	// At is when the change was made (the time of its commit's batch).
+	At time.Time
+}
+
+// eventOf is the public form of an engine event. The two structs have the
+// same fields in the same order, so it is a pointer conversion, checked
+// by the compiler, that copies and allocates nothing; if messages.JobEvent
+// gains a field Event must not show, copy field by field instead.
+func eventOf(e *messages.JobEvent) *Event { return (*Event)(e) }
 
 // EventKind names a change in a job's life.
 type EventKind = messages.EventKind
@@ -89,7 +142,8 @@ func (h *hub) subscribe(kinds []EventKind) (<-chan *Event, func()) {
 func (h *hub) publish(events []*messages.JobEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, e := range events {
+	for _, m := range events {
+		e := eventOf(m)
 		for _, ch := range h.owned {
 			select {
 			case ch <- e:

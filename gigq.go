@@ -394,7 +394,8 @@ func (n *Node) QueueStats(ctx context.Context, queue string) (Stats, error) {
 	if n.closed.Load() {
 		return Stats{}, ErrClosed
 	}
-	return n.store.QueueStats(ctx, queue)
+	st, err := n.store.QueueStats(ctx, queue)
+	return statsOf(st), err
 }
 
 // Cancel cancels a pending or running job, and with it every job that
@@ -480,8 +481,21 @@ func (n *Node) waitFor(ctx context.Context, wake func(*Event) bool, check func()
 	}
 }
 
-// BatchStats counts the store's group commits.
-type BatchStats = messages.BatchStats
+// BatchStats counts the group commits of a node's store actor (the single
+// writer) since Open, as Node.BatchStats reports them.
+type BatchStats struct {
+	// Commits is the number of write transactions committed.
+	Commits int64
+	// Commands is the number of commands (submits, claims, reports,
+	// changes) those transactions applied.
+	Commands int64
+	// MaxBatch is the most commands one transaction applied.
+	MaxBatch int64
+}
+
+// batchStatsOf is the public form of the store actor's counts (the same
+// fields).
+func batchStatsOf(b messages.BatchStats) BatchStats { return BatchStats(b) }
 
 // BatchStats reports how many commands the store actor applied in how many
 // transactions since Open: under concurrent load, far fewer transactions
@@ -490,5 +504,6 @@ func (n *Node) BatchStats(ctx context.Context) (BatchStats, error) {
 	if n.closed.Load() {
 		return BatchStats{}, ErrClosed
 	}
-	return n.sys.BatchStats(ctx)
+	b, err := n.sys.BatchStats(ctx)
+	return batchStatsOf(b), err
 }

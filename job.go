@@ -204,7 +204,7 @@ func timeOrNil(t time.Time) *time.Time {
 func jobFromRow(r *persistence.Job) *Job {
 	j := &Job{
 		ID: r.ID, Name: r.Name, Function: r.Function, Params: r.Params, Priority: r.Priority,
-		Dependencies: r.Dependencies, WorkflowID: r.WorkflowID, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay, Backoff: r.Backoff, RetryAfter: r.RetryAfter,
+		Dependencies: r.Dependencies, WorkflowID: r.WorkflowID, MaxAttempts: r.MaxAttempts, Timeout: r.Timeout, RetryDelay: r.RetryDelay, Backoff: backoffOf(r.Backoff), RetryAfter: r.RetryAfter,
 		Description: r.Description, Status: r.Status, Attempts: r.Attempts, Result: r.Result, Error: r.Error,
 		WorkerID: r.WorkerID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, StartedAt: r.StartedAt,
 		CompletedAt: r.CompletedAt, RunAt: r.RunAt, UniqueKey: r.UniqueKey, Queue: r.Queue,
@@ -221,8 +221,28 @@ func executionFromRow(r persistence.Execution) Execution {
 	return e
 }
 
-// Stats counts jobs by state. Its JSON form is the CLI's stats --json.
-type Stats = persistence.Stats
+// Stats counts jobs by state, as Node.Stats, Node.QueueStats and
+// WorkflowInfo.Counts give them. Its JSON form is the CLI's stats --json.
+type Stats struct {
+	// Pending counts the jobs waiting to run: ready, delayed, waiting for
+	// a retry or for the jobs they depend on.
+	Pending int `json:"pending"`
+	// Running counts the jobs an attempt runs now.
+	Running int `json:"running"`
+	// Completed counts the jobs that completed.
+	Completed int `json:"completed"`
+	// Failed counts the jobs that failed for good.
+	Failed int `json:"failed"`
+	// Cancelled counts the cancelled jobs.
+	Cancelled int `json:"cancelled"`
+	// Timeout counts the jobs whose last attempt timed out.
+	Timeout int `json:"timeout"`
+	// Total is the sum of the six counts.
+	Total int `json:"total"`
+}
+
+// statsOf is the public form of the store's counts (the same fields).
+func statsOf(st persistence.Stats) Stats { return Stats(st) }
 
 // ListParams filters List. The zero value (or nil) lists the newest 100
 // jobs in every state.

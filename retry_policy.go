@@ -9,15 +9,52 @@ import (
 )
 
 // Backoff is an exponential retry policy with jitter, the alternative to
-// a fixed SubmitOpts.RetryDelay. Retry n (n = the attempts used so far)
-// waits min(Max, Base*Factor^(n-1)), less a random part of at most Jitter
-// of it. Base must be positive; Factor 0 means 2, else at least 1; Max 0
-// is no cap; Jitter is from 0 (exact, the default) to 1.
+// a fixed SubmitOpts.RetryDelay. Retry n (n = the attempts used so far, 1
+// for the retry after the first attempt) waits
+//
+//	d = min(Max, Base*Factor^(n-1))
+//
+// less a random part of at most Jitter*d: the wait is drawn uniformly from
+// [d*(1-Jitter), d], so Max stays a true bound and jobs that failed
+// together spread out even at the cap.
 //
 // Set it per job (SubmitOpts.Backoff) or per task (Task.WithBackoff). The
 // policy is stored on the job when it is submitted, and the store computes
-// each retry's delay from it when an attempt fails or times out.
-type Backoff = persistence.Backoff
+// each retry's delay from it when an attempt fails or times out. A policy
+// that Validate refuses is refused at submit (an error matching
+// ErrInvalidJob, or ErrInvalidWorkflow for a step), and makes WithBackoff
+// panic.
+type Backoff struct {
+	// Base is the first retry's delay (before jitter). Required: > 0.
+	Base time.Duration
+	// Factor multiplies the delay at each further retry. 0 means
+	// DefaultBackoffFactor (2); else at least 1 (1 is a constant delay).
+	Factor float64
+	// Max caps the delay. 0: no cap; else at least Base.
+	Max time.Duration
+	// Jitter is the fraction of the delay that is random, 0 to 1: 0 is
+	// exact (the default), 0.1 a delay between 90% and 100% of d, 1 "full
+	// jitter" (anywhere between 0 and d).
+	Jitter float64
+}
+
+// Validate says what is wrong with b, naming the field, e.g.
+// "Backoff.Base must be positive (got 0s)"; nil if nothing. A zero Factor
+// counts as DefaultBackoffFactor.
+func (b Backoff) Validate() error { return b.stored().Validate() }
+
+// stored is b as the store keeps it: persistence's policy (the same
+// fields), its zero Factor defaulted.
+func (b Backoff) stored() persistence.Backoff { return persistence.Backoff(b).WithDefaults() }
+
+// backoffOf is the public form of a stored policy (nil: none).
+func backoffOf(p *persistence.Backoff) *Backoff {
+	if p == nil {
+		return nil
+	}
+	b := Backoff(*p)
+	return &b
+}
 
 // ErrSkipRetry, wrapped in a handler's error (SkipRetry, or
 // fmt.Errorf("...: %w", gigq.ErrSkipRetry)), fails the job at once,
@@ -60,11 +97,11 @@ func Snooze(d time.Duration) error {
 // submitted by name (Node.Submit, the CLI) does not know the task's
 // options: give it SubmitOpts.Backoff.
 func (t *Task[Args, Result]) WithBackoff(b Backoff) *Task[Args, Result] {
-	b = b.WithDefaults()
-	if err := b.Validate(); err != nil {
+	p := b.stored()
+	if err := p.Validate(); err != nil {
 		panic(fmt.Sprintf("gigq: task %q: %v", t.name, err))
 	}
-	t.backoff = &b
+	t.backoff = backoffOf(&p)
 	return t
 }
 
@@ -100,7 +137,7 @@ func checkBackoff(o *SubmitOpts) (*persistence.Backoff, error) {
 	if o.RetryDelay > 0 {
 		return nil, errors.New("gigq: set RetryDelay or Backoff, not both")
 	}
-	b := o.Backoff.WithDefaults()
+	b := o.Backoff.stored()
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("gigq: %w", err)
 	}

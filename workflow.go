@@ -375,10 +375,12 @@ func (n *Node) Workflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, erro
 	}
 	info := &WorkflowInfo{ID: w.ID, Name: w.Name, Status: w.Status, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 		Jobs: make([]*Job, len(rows))}
+	var counts persistence.Stats
 	for i := range rows {
 		info.Jobs[i] = jobFromRow(&rows[i])
-		info.Counts.Add(rows[i].Status)
+		counts.Add(rows[i].Status)
 	}
+	info.Counts = statsOf(counts)
 	return info, nil
 }
 
