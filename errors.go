@@ -7,7 +7,9 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// ErrNotFound is returned for a job id that does not exist.
+// ErrNotFound matches the error for a job id, workflow id or schedule name
+// that does not exist (Node.Status, Result, Cancel, Requeue, Workflow,
+// RemoveSchedule, ...).
 var ErrNotFound = persistence.ErrNotFound
 
 // ErrFull is returned by Submit (and other writes) when the database could
@@ -16,7 +18,8 @@ var ErrNotFound = persistence.ErrNotFound
 // again, without a restart, once space returns.
 var ErrFull = persistence.ErrFull
 
-// ErrClosed is returned by calls on a node after Close.
+// ErrClosed is returned by calls on a node after Close, and by Wait and
+// WaitWorkflow when the node closes while they wait.
 var ErrClosed = errors.New("gigq: node closed")
 
 // ErrNotFinished is returned by Result for a job that is still pending or
@@ -41,18 +44,43 @@ func (e *invalidJob) Unwrap() []error { return []error{e.err, ErrInvalidJob} }
 var ErrInvalidTransition = persistence.ErrInvalidTransition
 
 // TransitionError says a change was refused because of the job's state
-// (for example cancelling a running job, or requeuing a completed one). It
-// names the job, its state and the change. Nothing was written.
+// (for example cancelling a completed job, or requeuing a pending one).
+// Nothing was written. Node.Cancel and Node.Requeue return it; find it
+// with errors.As and a *TransitionError, or match ErrInvalidTransition
+// with errors.Is.
+//
+// Fields:
+//
+//	JobID JobID   the job
+//	From  Status  its state when the change was refused
+//	To    Status  the state the change would have moved it to
+//	Op    string  the change: "cancel" or "requeue" (and for the engine's own
+//	              reports "claim", "complete", "fail", "timeout", "release")
+//
+// Methods: Is reports whether the target is ErrInvalidTransition, so that
+// errors.Is(err, ErrInvalidTransition) holds; Error reads "cannot <Op> job
+// <JobID>: it is <From> (<From> -> <To> is not allowed)".
+//
+// A requeue refused because a job it depends on failed, timed out or was
+// cancelled gives another error that matches ErrInvalidTransition too,
+// and says to requeue that job instead.
 type TransitionError = persistence.TransitionError
 
-// JobError is returned by Result for a job that ended without a result
-// (failed, timeout or cancelled); Err is the job's error text.
+// JobError is returned by Result (and Task.Result) for a job that ended
+// without a result: failed, timeout or cancelled.
 type JobError struct {
-	JobID  JobID
+	// JobID is the job.
+	JobID JobID
+	// Status is the state it ended in: StatusFailed, StatusTimeout or
+	// StatusCancelled.
 	Status Status
-	Err    string
+	// Err is the job's error text ("" when it has none, as for a job
+	// cancelled by Node.Cancel).
+	Err string
 }
 
+// Error reads "job <JobID> <Status>: <Err>" (without ": <Err>" when Err is
+// empty).
 func (e *JobError) Error() string {
 	if e.Err == "" {
 		return fmt.Sprintf("job %s %s", e.JobID, e.Status)

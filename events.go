@@ -63,19 +63,37 @@ type Event struct {
 // gains a field Event must not show, copy field by field instead.
 func eventOf(e *messages.JobEvent) *Event { return (*Event)(e) }
 
-// EventKind names a change in a job's life.
+// EventKind names the change an Event reports: a string type (an alias
+// of the engine's) whose values are the Event* constants, one lowercase
+// word each: EventSubmitted ("submitted"), EventStarted ("started"),
+// EventCompleted ("completed"), EventRetrying ("retrying"), EventFailed
+// ("failed"), EventTimeout ("timeout"), EventCancelled ("cancelled"),
+// EventRequeued ("requeued"), EventProgress ("progress") and
+// EventWorkflow ("workflow"). Node.Subscribe takes the kinds to deliver.
 type EventKind = messages.EventKind
 
-// The kinds of events Subscribe delivers.
+// The kinds of events Subscribe delivers (EventProgress is with Progress).
 const (
+	// EventSubmitted: a job was written, pending.
 	EventSubmitted = messages.EventSubmitted
-	EventStarted   = messages.EventStarted
+	// EventStarted: a worker claimed the job; an attempt runs.
+	EventStarted = messages.EventStarted
+	// EventCompleted: the job's handler returned its result.
 	EventCompleted = messages.EventCompleted
-	EventRetrying  = messages.EventRetrying
-	EventFailed    = messages.EventFailed
-	EventTimeout   = messages.EventTimeout
+	// EventRetrying: an attempt failed or timed out with attempts left,
+	// was snoozed, or was stopped by a shutdown; the job is pending again
+	// (Event.RetryAfter, when it waits).
+	EventRetrying = messages.EventRetrying
+	// EventFailed: the job failed for good.
+	EventFailed = messages.EventFailed
+	// EventTimeout: the job's last attempt timed out.
+	EventTimeout = messages.EventTimeout
+	// EventCancelled: the job was cancelled, by a cancel or because a job
+	// it depends on ended badly (Event.Error then names that job).
 	EventCancelled = messages.EventCancelled
-	EventRequeued  = messages.EventRequeued
+	// EventRequeued: the job was requeued, or revived by the requeue of
+	// the job whose end had cancelled it.
+	EventRequeued = messages.EventRequeued
 	// EventWorkflow: a workflow's status changed (Event.WorkflowID,
 	// Event.WorkflowStatus).
 	EventWorkflow = messages.EventWorkflow

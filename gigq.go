@@ -25,6 +25,13 @@ import (
 // writer), and unless ClientOnly, the dispatcher, the scheduler and the
 // workers that run the registered tasks. A Node is safe for concurrent use
 // by multiple goroutines.
+//
+// Its methods that write (Submit, Cancel, Requeue, AddSchedule, ...) hand
+// the change to the store actor and return after its COMMIT, waiting for
+// at most ctx's deadline (30s without one). When ctx ends first they
+// return its error, and the change may still be committed. Reads stop
+// when ctx ends, with its error. After Close, every method that uses the
+// database returns ErrClosed.
 type Node struct {
 	cfg        Config
 	log        zerolog.Logger
@@ -43,6 +50,10 @@ type Node struct {
 // Open opens (creating if needed) the database in cfg.Path, applies the
 // migrations and starts the node's actors. Unless cfg.ClientOnly, the node
 // starts running the registered tasks' jobs at once. Close it when done.
+//
+// An invalid cfg gives an error that names the field, and a ctx already
+// ended its error; then nothing was opened. ctx is not kept: the node
+// runs until Close.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -205,7 +216,10 @@ func (n *Node) Subscribe(kinds ...EventKind) (<-chan *Event, func()) {
 // its JSON params (a struct, a map, json.RawMessage, or nil for {}; it must
 // encode to a JSON object). It returns once the job is durable: committed
 // to the database. With SubmitOpts.UniqueKey held by another job, it
-// returns that job's id and writes nothing (SubmitJob says so).
+// returns that job's id and writes nothing (SubmitJob says so). Input it
+// cannot use gives an error matching ErrInvalidJob, a dependency on an
+// unknown job one matching ErrUnknownDependency, and a full disk one
+// matching ErrFull; then nothing was written.
 func (n *Node) Submit(ctx context.Context, function string, params any, opts *SubmitOpts) (JobID, error) {
 	r, err := n.SubmitJob(ctx, function, params, opts)
 	return r.ID, err
@@ -360,7 +374,9 @@ func (n *Node) Result(ctx context.Context, id JobID) (json.RawMessage, error) {
 	}
 }
 
-// List lists jobs newest first. A nil p lists the newest 100.
+// List lists jobs newest first, without their executions. A nil p lists
+// the newest 100; a ListParams.Status that is not a job state gives an
+// error.
 func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 	if n.closed.Load() {
 		return nil, ErrClosed
@@ -383,7 +399,7 @@ func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 	return out, nil
 }
 
-// Stats counts jobs in each state.
+// Stats counts the jobs of every queue in each state.
 func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	return n.QueueStats(ctx, "")
 }
@@ -435,7 +451,8 @@ func (n *Node) change(ctx context.Context, c *messages.ChangeJobs) (int, error) 
 // Wait blocks until the job has ended (completed, failed, timeout or
 // cancelled) or ctx ends, and returns it with its executions. It wakes on
 // this node's events, and checks the database every 200ms for changes made
-// by other processes.
+// by other processes. It returns ctx's error when ctx ends first,
+// ErrNotFound for an unknown id, and ErrClosed when the node closes.
 func (n *Node) Wait(ctx context.Context, id JobID) (*Job, error) {
 	var j *Job
 	err := n.waitFor(ctx, func(e *Event) bool { return e.JobID == id }, func() (done bool, err error) {

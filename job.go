@@ -7,17 +7,36 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// JobID identifies a job: a time-ordered UUID (v7).
+// JobID identifies a job: a UUIDv7 in its text form (36 characters, e.g.
+// "01900000-0000-7000-8000-000000000000"), time-ordered, so that ids sort
+// in the order jobs were submitted. It is a string type (an alias of the
+// engine's): gigq.JobID(s) and string(id) convert.
 type JobID = persistence.JobID
 
-// ExecutionID identifies one attempt of a job.
+// ExecutionID identifies one attempt of a job (Execution.ID,
+// JobContext.ExecutionID): a UUIDv7 in its text form, made when a worker
+// claims the job. It is a string type (an alias of the engine's).
 type ExecutionID = persistence.ExecutionID
 
-// Status is a job's state: pending, running, completed, failed, cancelled
-// or timeout.
+// Status is a job's state, a string type (an alias of the engine's) whose
+// values are GigQ's, lowercase: StatusPending ("pending"), StatusRunning
+// ("running"), StatusCompleted ("completed"), StatusFailed ("failed"),
+// StatusCancelled ("cancelled") and StatusTimeout ("timeout"); Statuses
+// lists them. See "Job states" in the package documentation for the
+// changes between them.
+//
+// Methods: Valid reports whether the value is one of the six states;
+// Final reports whether it is completed, failed, cancelled or timeout,
+// states no worker moves a job out of (only a requeue leaves the last
+// three).
 type Status = persistence.Status
 
-// The six job states (GigQ's, lowercase).
+// The six job states (GigQ's, lowercase): a job waits pending (ready,
+// delayed, or waiting for a retry or for its dependencies), is running
+// while an attempt runs, and ends completed, failed (its last attempt
+// failed, or its handler skipped the retries), timeout (its last attempt
+// timed out) or cancelled (by Cancel, or because a job it depends on
+// ended badly).
 const (
 	StatusPending   = persistence.StatusPending
 	StatusRunning   = persistence.StatusRunning
@@ -30,60 +49,64 @@ const (
 // Statuses lists the six job states in lifecycle order.
 func Statuses() []Status { return append([]Status(nil), persistence.Statuses...) }
 
-// Job is a job as stored: its definition and its state. Its JSON form is
-// the one the CLI prints with --json (snake_case fields, times in UTC RFC
-// 3339, timeout and retry_delay in seconds, null for times not reached).
+// Job is a job as stored: its definition and its state, as Node.Status,
+// Node.List and Node.Wait return it. Its JSON form is the one the CLI
+// prints with --json (snake_case fields, times in UTC RFC 3339, timeout
+// and retry_delay in seconds, null for times not reached).
 type Job struct {
-	ID           JobID
-	Name         string
-	Function     string
-	Params       json.RawMessage
-	Priority     int
-	Dependencies []JobID
-	WorkflowID   WorkflowID // "" for a job outside any workflow
+	ID           JobID           // the job's id
+	Name         string          // its human-readable name (SubmitOpts.Name; default: the task's name)
+	Function     string          // the name of the task that runs it
+	Params       json.RawMessage // its params, a JSON object
+	Priority     int             // higher runs first among ready jobs
+	Dependencies []JobID         // the jobs it waits for, in order (SubmitOpts.DependsOn, a workflow's edges)
+	WorkflowID   WorkflowID      // "" for a job outside any workflow
 	// Queue is the job's named queue (DefaultQueue unless submitted to
 	// another).
 	Queue string
 	// RunAt is the time a delayed job was submitted to run at (zero: at
-	// once); UniqueKey its unique key ("" for none).
-	RunAt     time.Time
+	// once).
+	RunAt time.Time
+	// UniqueKey is the job's unique key (SubmitOpts.UniqueKey; "" for
+	// none).
 	UniqueKey string
 	// Progress is the last progress its handler reported (nil: none).
 	Progress    *JobProgress
-	MaxAttempts int
-	Timeout     time.Duration
-	RetryDelay  time.Duration
+	MaxAttempts int           // how many attempts it may use
+	Timeout     time.Duration // the bound of one attempt
+	RetryDelay  time.Duration // the fixed wait before a retry (when Backoff is nil)
 	// Backoff is the job's retry policy (nil: the fixed RetryDelay).
 	Backoff *Backoff
 	// RetryAfter is when a pending job waiting for a retry delay, a
 	// backoff, a snooze or its RunAt becomes claimable (zero: not
 	// waiting).
 	RetryAfter  time.Time
-	Description string
-	Status      Status
-	Attempts    int
+	Description string          // free text (SubmitOpts.Description)
+	Status      Status          // its state now
+	Attempts    int             // the attempts used (a snoozed or released attempt does not count)
 	Result      json.RawMessage // nil unless completed
-	Error       string
-	WorkerID    string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	StartedAt   time.Time // zero until first claimed
-	CompletedAt time.Time // zero until the job ended
+	Error       string          // the error that ended it, or its last attempt's ("" for none)
+	WorkerID    string          // the worker that ran its last attempt ("" until claimed)
+	CreatedAt   time.Time       // when it was submitted
+	UpdatedAt   time.Time       // when its row last changed
+	StartedAt   time.Time       // zero until first claimed
+	CompletedAt time.Time       // zero until the job ended
 	// Executions are the attempts, oldest first. Status fills them; List
 	// leaves them nil.
 	Executions []Execution
 }
 
-// Execution is one attempt of a job (a row of job_executions).
+// Execution is one attempt of a job (a row of job_executions), as
+// Job.Executions lists them.
 type Execution struct {
-	ID          ExecutionID     `json:"id"`
-	JobID       JobID           `json:"job_id"`
-	WorkerID    string          `json:"worker_id"`
-	Status      string          `json:"status"` // running, completed, failed, timeout, cancelled or snoozed
-	StartedAt   time.Time       `json:"started_at"`
-	CompletedAt *time.Time      `json:"completed_at"`
-	Result      json.RawMessage `json:"result"`
-	Error       *string         `json:"error"`
+	ID          ExecutionID     `json:"id"`           // the attempt's id
+	JobID       JobID           `json:"job_id"`       // its job
+	WorkerID    string          `json:"worker_id"`    // the worker (Config.WorkerID, WorkerNodeConfig.ID) that ran it
+	Status      string          `json:"status"`       // running, completed, failed, timeout, cancelled or snoozed
+	StartedAt   time.Time       `json:"started_at"`   // when it was claimed
+	CompletedAt *time.Time      `json:"completed_at"` // when it ended; nil while it runs
+	Result      json.RawMessage `json:"result"`       // the handler's result, for a completed attempt
+	Error       *string         `json:"error"`        // the attempt's error; nil for none
 }
 
 // jobJSON is Job's wire form.
@@ -244,8 +267,8 @@ type Stats struct {
 // statsOf is the public form of the store's counts (the same fields).
 func statsOf(st persistence.Stats) Stats { return Stats(st) }
 
-// ListParams filters List. The zero value (or nil) lists the newest 100
-// jobs in every state.
+// ListParams filters Node.List. The zero value (or nil) lists the newest
+// 100 jobs in every state.
 type ListParams struct {
 	Status Status // empty: every state
 	Limit  int    // <= 0: 100
@@ -283,19 +306,21 @@ type SubmitOpts struct {
 	// refused (ErrUnknownDependency).
 	DependsOn []JobID
 	// RunAt delays the job: it is pending, but no worker claims it before
-	// that time (a timer makes it ready then). Delay does the same
-	// relative to the submit. Set one of them at most; a time in the past
-	// runs the job at once. A delayed job cannot have DependsOn, nor be a
-	// workflow step.
+	// that time (a timer makes it ready then). Set RunAt or Delay, not
+	// both; a time in the past runs the job at once. A delayed job cannot
+	// have DependsOn, nor be a workflow step.
 	RunAt time.Time
+	// Delay delays the job as RunAt does, relative to the submit.
 	Delay time.Duration
 	// UniqueKey makes the submit idempotent while a job holds the key:
-	// when a job with the same key is in one of UniqueStates (default:
-	// pending and running, the states that are not final), the submit
+	// when a job with the same key is in one of UniqueStates, the submit
 	// writes nothing and returns that job's id (Node.SubmitJob says it
 	// was a duplicate). The check and the insert are one transaction, so
-	// concurrent submits of one key, from any process, make one job.
-	UniqueKey    string
+	// concurrent submits of one key, from any process, make one job. At
+	// most 256 bytes.
+	UniqueKey string
+	// UniqueStates are the states in which a job holds its UniqueKey.
+	// Default: pending and running, the states that are not final.
 	UniqueStates []Status
 	// Queue is the named queue the job goes to (default DefaultQueue). A
 	// node runs the queues its Config.Queues names, or all of them.
@@ -305,7 +330,8 @@ type SubmitOpts struct {
 // DefaultQueue is the queue of a job submitted without SubmitOpts.Queue.
 const DefaultQueue = persistence.DefaultQueue
 
-// Defaults for SubmitOpts.
+// Defaults for SubmitOpts: a job may run DefaultMaxAttempts times, each
+// attempt for at most DefaultTimeout.
 const (
 	DefaultMaxAttempts = 3
 	DefaultTimeout     = 300 * time.Second

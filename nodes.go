@@ -11,12 +11,12 @@ import (
 // has, and its last heartbeat. A node that stopped cleanly is gone from
 // the list; one that died stays until another node reclaims its jobs.
 type NodeInfo struct {
-	ID        string    `json:"id"`
-	Host      string    `json:"host"`
-	PID       int       `json:"pid"`
-	StartedAt time.Time `json:"started_at"`
-	LastSeen  time.Time `json:"last_seen"`
-	Handlers  []string  `json:"handlers"`
+	ID        string    `json:"id"`         // its worker id (Config.WorkerID, WorkerNodeConfig.ID)
+	Host      string    `json:"host"`       // the host name of its machine
+	PID       int       `json:"pid"`        // its process id there
+	StartedAt time.Time `json:"started_at"` // when it started
+	LastSeen  time.Time `json:"last_seen"`  // its last heartbeat
+	Handlers  []string  `json:"handlers"`   // the names of the tasks it runs, sorted
 	// Concurrency is how many jobs the node runs at once.
 	Concurrency int `json:"concurrency"`
 	// Primary is, for a worker node on another machine, the id of the node

@@ -9,11 +9,12 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// ParentResult is the result of one job a running job depends on.
+// ParentResult is the result of one job a running job depends on, as
+// ParentResults gives it.
 type ParentResult struct {
-	JobID  JobID
-	Name   string
-	Result json.RawMessage
+	JobID  JobID           // the parent job
+	Name   string          // its name (a workflow step's key, unless SubmitOpts.Name set another)
+	Result json.RawMessage // its result, as JSON
 }
 
 // ParentResults returns the results of the jobs the running job depends

@@ -18,10 +18,10 @@ func Progress(ctx context.Context, fraction float64, message string) bool {
 	return taskrun.ReportProgress(ctx, fraction, message)
 }
 
-// JobProgress is the last progress a job's handler reported.
+// JobProgress is the last progress a job's handler reported (Job.Progress).
 type JobProgress struct {
-	Fraction float64 `json:"fraction"`
-	Message  string  `json:"message"`
+	Fraction float64 `json:"fraction"` // how far it got, 0 to 1
+	Message  string  `json:"message"`  // what it said with it
 }
 
 // EventProgress: a running handler reported progress (Event.Progress,

@@ -79,13 +79,26 @@ func (e *skipRetryError) Unwrap() []error { return []error{e.err, ErrSkipRetry} 
 
 // Snooze, returned by a handler, puts its job back to pending for d: no
 // worker claims it before then, and the attempt does not count (the job's
-// attempts are as before it; its execution row is closed as failed with
-// the error "snoozed for d"). A d of 0 or less makes it ready at once.
+// attempts are as before it; its execution ends "snoozed", with the error
+// "snoozed for d"). A d of 0 or less makes it ready at once.
 // Watch for handlers that snooze forever: a snooze never uses up
 // MaxAttempts.
 func Snooze(d time.Duration) error {
-	return &persistence.SnoozeError{Delay: max(d, 0)}
+	return &SnoozeError{Delay: max(d, 0)}
 }
+
+// SnoozeError is the error Snooze returns: a handler that returns it
+// (wrapped or not) puts its job back to pending for Delay, and the attempt
+// does not count. A handler's test can check what it returned with
+// errors.As(err, &se) and a se of type *gigq.SnoozeError.
+//
+// Fields:
+//
+//	Delay time.Duration  how long the job waits before a worker may claim it again (0: ready at once)
+//
+// Methods: Error returns "snoozed for <Delay>", the error the attempt's
+// execution records.
+type SnoozeError = persistence.SnoozeError
 
 // WithBackoff sets the task's retry policy: jobs of the task submitted
 // through it (Task.Submit, Task.Step) that set neither SubmitOpts.Backoff

@@ -222,6 +222,19 @@ func TestRetryPolicySnooze(t *testing.T) {
 	require.Equal(t, "completed", second.Status)
 }
 
+// TestSnoozeError: a handler's test can find what Snooze returned, even
+// wrapped, and read its delay.
+func TestSnoozeError(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("busy upstream: %w", gigq.Snooze(time.Minute))
+	var se *gigq.SnoozeError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, time.Minute, se.Delay)
+	require.EqualError(t, se, "snoozed for 1m0s")
+	require.ErrorAs(t, gigq.Snooze(-time.Second), &se)
+	require.Zero(t, se.Delay, "a negative delay is none")
+}
+
 // TestRetryPolicyRemote: a worker node's SkipRetry and Snooze cross to the
 // primary and do there what they do on a local worker.
 func TestRetryPolicyRemote(t *testing.T) {

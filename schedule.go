@@ -15,9 +15,14 @@ import (
 
 // CatchUp says what happens to a schedule's due times that passed while no
 // node ran: the nodes were all down (or the schedule's timer could not
-// fire).
+// fire). It is a string type (an alias of the engine's) with two values,
+// CatchUpOne ("one", the default) and CatchUpSkip ("skip"); the CLI's
+// --catch-up takes the same words.
+//
+// Methods: Valid reports whether the value is one of the two.
 type CatchUp = persistence.CatchUp
 
+// The catch-up policies of a schedule (Schedule.CatchUp).
 const (
 	// CatchUpOne (the default) enqueues one job, for the latest missed due
 	// time, however many were missed.
@@ -50,10 +55,11 @@ type Schedule struct {
 	// Timezone is an IANA time zone name the expression is read in.
 	// Default "UTC".
 	Timezone string
-	// Function is the task the jobs run; Params its params (as for
-	// Submit: a struct, a map, json.RawMessage, or nil for {}).
+	// Function is the name of the task the jobs run.
 	Function string
-	Params   any
+	// Params are the jobs' params, as for Node.Submit: a struct, a map,
+	// json.RawMessage, or nil for {}.
+	Params any
 	// Opts are the jobs' settings: Name (default: the schedule's name),
 	// Priority, MaxAttempts, Timeout, RetryDelay and Description. Other
 	// fields are refused. Nil means defaults.
@@ -66,23 +72,23 @@ type Schedule struct {
 // prints with --json: snake_case, durations in seconds, times in UTC RFC
 // 3339, null when unset).
 type ScheduleInfo struct {
-	Name        string
-	Cron        string
-	Timezone    string
-	Function    string
-	Params      json.RawMessage
-	JobName     string
-	Priority    int
-	MaxAttempts int
-	Timeout     time.Duration
-	RetryDelay  time.Duration
-	Description string
-	Enabled     bool
-	CatchUp     CatchUp
-	LastRun     time.Time // the due time of the last job enqueued; zero: none yet
-	NextRun     time.Time // the next due time; zero while paused
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Name        string          // the schedule's name
+	Cron        string          // its cron expression, as given
+	Timezone    string          // the IANA zone Cron is read in
+	Function    string          // the task its jobs run
+	Params      json.RawMessage // its jobs' params, a JSON object
+	JobName     string          // its jobs' name (default: the schedule's)
+	Priority    int             // its jobs' priority
+	MaxAttempts int             // its jobs' MaxAttempts
+	Timeout     time.Duration   // its jobs' Timeout
+	RetryDelay  time.Duration   // its jobs' RetryDelay
+	Description string          // its jobs' description
+	Enabled     bool            // false while paused (PauseSchedule)
+	CatchUp     CatchUp         // what it does with due times missed while no node ran
+	LastRun     time.Time       // the due time of the last job enqueued; zero: none yet
+	NextRun     time.Time       // the next due time; zero while paused
+	CreatedAt   time.Time       // when it was added
+	UpdatedAt   time.Time       // when it last changed (added, paused, resumed, or fired)
 }
 
 type scheduleJSON struct {

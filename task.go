@@ -68,7 +68,8 @@ func (t *Task[Args, Result]) Submit(ctx context.Context, n *Node, args Args, opt
 
 // Result returns the decoded result of a completed job of this task. A job
 // that ended otherwise gives a *JobError; one still pending or running
-// ErrNotFinished.
+// ErrNotFinished; a result that does not decode as Result an error that
+// says so.
 func (t *Task[Args, Result]) Result(ctx context.Context, n *Node, id JobID) (Result, error) {
 	var zero Result
 	raw, err := n.Result(ctx, id)
@@ -123,29 +124,32 @@ func (t *Task[Args, Result]) handler() actors.Handler {
 	}
 }
 
-// TaskDef is any task, whatever its types; Registry.Add takes it.
+// TaskDef is any task, whatever its types: Registry.Add takes it. Only
+// the *Task values that NewTask makes implement it.
 type TaskDef interface {
+	// Name is the task's stable name.
 	Name() string
 	handler() actors.Handler
 }
 
-// JobContext describes the attempt a handler runs.
+// JobContext describes the attempt a handler runs (JobFromContext).
 type JobContext struct {
-	ID          JobID
-	Name        string
-	Function    string
-	Attempt     int // 1 for the first attempt
-	MaxAttempts int
-	ExecutionID ExecutionID
-	WorkerID    string
-	WorkflowID  WorkflowID // "" outside a workflow
-	Queue       string     // the job's named queue
+	ID          JobID       // the job
+	Name        string      // the job's name
+	Function    string      // the task's name
+	Attempt     int         // 1 for the first attempt
+	MaxAttempts int         // the job's limit on attempts
+	ExecutionID ExecutionID // this attempt's id
+	WorkerID    string      // the worker that runs it (Config.WorkerID, WorkerNodeConfig.ID)
+	WorkflowID  WorkflowID  // "" outside a workflow
+	Queue       string      // the job's named queue
 	// Dependencies are the jobs this one waited for.
 	Dependencies []JobID
 }
 
-// JobFromContext returns the attempt a handler's context belongs to; it
-// reports false outside a handler. Each call returns a new JobContext.
+// JobFromContext returns the attempt a handler's context belongs to; ok is
+// false for a context that is not a handler's (or derived from one). Each
+// call returns a new JobContext.
 func JobFromContext(ctx context.Context) (*JobContext, bool) {
 	job, ok := taskrun.Job(ctx)
 	if !ok {
@@ -161,8 +165,10 @@ func JobFromContext(ctx context.Context) (*JobContext, bool) {
 // ErrDuplicateTask is returned by Registry.Add for a name already there.
 var ErrDuplicateTask = errors.New("gigq: task already registered")
 
-// Registry holds the tasks a node can run. Add tasks before Open; a
-// Registry is not safe for concurrent modification.
+// Registry holds the tasks a node (or a worker node) can run. Add tasks
+// before Open: Open reads the registry once, and tasks added later are
+// not run. A Registry is not safe for concurrent modification; once
+// built, Names may be called from any goroutine.
 type Registry struct {
 	tasks map[string]TaskDef
 }
@@ -170,8 +176,9 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{tasks: map[string]TaskDef{}} }
 
-// Add registers tasks. A name registered twice gives ErrDuplicateTask and
-// registers none of the tasks.
+// Add registers tasks. A name registered twice (in the registry already,
+// or twice among tasks) gives an error matching ErrDuplicateTask, and a
+// nil task an error; either way none of the tasks is registered.
 func (r *Registry) Add(tasks ...TaskDef) error {
 	seen := map[string]bool{}
 	for _, t := range tasks {
@@ -189,7 +196,8 @@ func (r *Registry) Add(tasks ...TaskDef) error {
 	return nil
 }
 
-// MustAdd is Add that panics on error.
+// MustAdd is Add that panics on error, for registries built at start-up.
+// It returns r, for chaining.
 func (r *Registry) MustAdd(tasks ...TaskDef) *Registry {
 	if err := r.Add(tasks...); err != nil {
 		panic(err)
@@ -197,7 +205,7 @@ func (r *Registry) MustAdd(tasks ...TaskDef) *Registry {
 	return r
 }
 
-// Names lists the registered task names, sorted.
+// Names lists the registered task names, sorted (nil for a nil Registry).
 func (r *Registry) Names() []string {
 	if r == nil {
 		return nil

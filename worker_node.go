@@ -90,6 +90,10 @@ type WorkerNodeStatus struct {
 // keeps trying with backoff while the primary cannot be reached. It returns
 // once the worker node listens; Joined says when it is in. Close it when
 // done.
+//
+// An invalid cfg gives an error that names the field, and a ctx already
+// ended its error; then nothing was started. ctx is not kept: the worker
+// node runs until Close.
 func StartWorkerNode(ctx context.Context, cfg WorkerNodeConfig) (*WorkerNode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -14,10 +14,16 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// WorkflowID identifies a workflow: a time-ordered UUID (v7).
+// WorkflowID identifies a workflow (Workflow.Submit, Job.WorkflowID): a
+// UUIDv7 in its text form, time-ordered, as JobID. It is a string type
+// (an alias of the engine's): gigq.WorkflowID(s) and string(id) convert.
 type WorkflowID = persistence.WorkflowID
 
-// WorkflowStatus is a workflow's state.
+// WorkflowStatus is a workflow's state, a string type (an alias of the
+// engine's) with four values: WorkflowRunning ("running"),
+// WorkflowCompleted ("completed"), WorkflowFailed ("failed") and
+// WorkflowCancelled ("cancelled"). The last three are final until a
+// requeue of one of its jobs makes it running again.
 type WorkflowStatus = persistence.WorkflowStatus
 
 // The workflow states: running until every job ended; then completed (all
@@ -34,9 +40,11 @@ const (
 // a job id that does not exist. Nothing of that submit was written.
 var ErrUnknownDependency = persistence.ErrUnknownDependency
 
-// ErrInvalidWorkflow matches every error Workflow.Submit gives for a
-// workflow that cannot be submitted as built (no jobs, a duplicate step, a
-// dependency on an unknown step, a cycle). Nothing was written.
+// ErrInvalidWorkflow matches every error Workflow.Submit and
+// Workflow.Validate give for a workflow that cannot be submitted as built
+// (no jobs, a duplicate step, a dependency on an unknown step, a cycle, a
+// step's bad task name or options), and every error of
+// ParseWorkflowFile. Nothing was written.
 var ErrInvalidWorkflow = errors.New("gigq: invalid workflow")
 
 // Workflow groups jobs under a name, with dependencies between them
@@ -50,7 +58,8 @@ type Workflow struct {
 	steps []*Step
 }
 
-// NewWorkflow starts a workflow with the given name.
+// NewWorkflow starts a workflow with the given name (Submit refuses an
+// empty one).
 func NewWorkflow(name string) *Workflow { return &Workflow{name: name} }
 
 // Name is the workflow's name.
@@ -147,7 +156,8 @@ func (w *Workflow) Add(key string, spec StepSpec, opts ...StepOption) *Step {
 // each step's job id by key; Step.ID gives them too. On error nothing was
 // written: a mistake in the workflow matches ErrInvalidWorkflow and names
 // the step; a dependency on a job id that does not exist matches
-// ErrUnknownDependency.
+// ErrUnknownDependency. When ctx ends before the commit, Submit returns
+// its error and the workflow may still be written (see Node).
 func (w *Workflow) Submit(ctx context.Context, n *Node) (WorkflowID, map[string]JobID, error) {
 	if n.closed.Load() {
 		return "", nil, ErrClosed
@@ -351,11 +361,11 @@ func topoOrder(steps []*Step, parents map[*Step][]stepRef) ([]*Step, []string) {
 // WorkflowInfo is a workflow with its jobs, as Node.Workflow returns it
 // and `gigq workflow status --json` prints it.
 type WorkflowInfo struct {
-	ID        WorkflowID     `json:"id"`
-	Name      string         `json:"name"`
-	Status    WorkflowStatus `json:"status"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID        WorkflowID     `json:"id"`         // the workflow's id
+	Name      string         `json:"name"`       // its name (NewWorkflow)
+	Status    WorkflowStatus `json:"status"`     // its state now
+	CreatedAt time.Time      `json:"created_at"` // when it was submitted
+	UpdatedAt time.Time      `json:"updated_at"` // when its status last changed
 	// Counts are its jobs by state.
 	Counts Stats `json:"counts"`
 	// Jobs are its jobs in the order they were written (parents first),
@@ -387,7 +397,9 @@ func (n *Node) Workflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, erro
 // WaitWorkflow blocks until the workflow's status is final (completed,
 // failed or cancelled) or ctx ends, and returns it with its jobs. It wakes
 // on this node's events, and checks the database every 200ms for changes
-// made by other processes.
+// made by other processes. It returns ctx's error when ctx ends first,
+// an error matching ErrNotFound for an unknown id, and ErrClosed when the
+// node closes.
 func (n *Node) WaitWorkflow(ctx context.Context, id WorkflowID) (*WorkflowInfo, error) {
 	err := n.waitFor(ctx, func(e *Event) bool { return e.Kind == EventWorkflow && e.WorkflowID == id }, func() (bool, error) {
 		if n.closed.Load() {
