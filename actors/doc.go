@@ -2,6 +2,10 @@
 // the dispatcher, the scheduler and the workers, under one supervisor; and,
 // on a primary, the gateway that worker nodes on other machines join.
 //
+// Package actors is part of gigq's engine: its API is internal, for the root
+// package and gigq's own commands, with no compatibility promise; use
+// package gigq.
+//
 //	Supervisor "gigq" (restart policy: workers always; others 10 in 10 s)
 //	  ├─ store        single writer; group commit; watches other processes
 //	  ├─ scheduler    timers for retry delays and delayed jobs -> JobsReady

@@ -3,6 +3,10 @@
 // sent, and carry no channels, funcs or contexts. Each type's comment says
 // who sends it, who receives it and what the reply is.
 //
+// Package messages is part of gigq's engine: its API is internal, for the
+// root package and gigq's own commands, with no compatibility promise; use
+// package gigq.
+//
 // Commands are imperative (SubmitJobs, ClaimJobs), events past tense
 // (WorkerIdle is the exception that reads as a state), replies are
 // <Command>Reply and carry Err. Payloads (params, results) are JSON bytes

@@ -2,6 +2,10 @@
 // versioned migrations, the guarded state changes, and the read queries.
 // SQL lives only here.
 //
+// Package persistence is part of gigq's engine: its API is internal, for the
+// root package and gigq's own commands, with no compatibility promise; use
+// package gigq.
+//
 // # Connections
 //
 // A Store owns one write connection, used by one goroutine (the store

@@ -3,6 +3,9 @@
 // keeps, whatever its options (the file database with the default pragmas,
 // with SyncFull, or any later profile).
 //
+// Package persistencetest is part of gigq's engine: its API is internal, for
+// gigq's own tests, with no compatibility promise; use package gigq.
+//
 // The contract covered:
 //
 //   - The transition table in persistence/doc.go: every allowed change
