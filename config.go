@@ -74,7 +74,8 @@ type Config struct {
 	// sent, and the channel may be closed by its owner.
 	Events chan<- *Event
 	// Metrics, when set, receives the node's Prometheus metrics (gigq_*,
-	// listed in metrics.go): Open registers them, Close unregisters them.
+	// listed in the package documentation under "Metrics"): Open
+	// registers them, Close unregisters them.
 	// A registry holds one node's metrics: Open fails if it already holds
 	// another's (use a registry per node, or wrap each node's with
 	// prometheus.WrapRegistererWith and a distinguishing label). Serve it

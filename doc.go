@@ -27,7 +27,8 @@
 //	})
 //
 // Register tasks in a Registry and pass it to Open. Inside a handler,
-// JobFromContext tells the job id and the attempt number.
+// JobFromContext tells the job id and the attempt number, and Progress
+// reports how far it got.
 //
 // # Running a node
 //
@@ -38,17 +39,37 @@
 //	job, err := node.Wait(ctx, id)
 //	out, err := Greet.Result(ctx, node, id)
 //
-// A process that only submits and reads opens with Config.ClientOnly.
-// Several processes may open the same file: each notices the others' new
-// jobs within Config.WatchInterval (PRAGMA data_version).
+// SubmitOpts sets a job's priority, attempts, timeout, delay (RunAt),
+// unique key and named queue. A process that only submits and reads opens
+// with Config.ClientOnly. Several processes may open the same file: each
+// notices the others' new jobs within Config.WatchInterval (PRAGMA
+// data_version). Node.AddSchedule enqueues jobs on a cron schedule, once
+// however many nodes share the file. A node opened with Config.Remote is
+// a primary that worker nodes on other machines join (StartWorkerNode).
 //
 // # Job states
 //
 // pending -> running -> completed; a failed or timed-out attempt goes back
-// to pending (after retry_delay) while attempts remain, else to failed or
-// timeout; a pending job can be cancelled; failed, timeout and cancelled
-// jobs can be requeued. Any other change is refused with an error that
-// matches ErrInvalidTransition.
+// to pending (after its retry delay) while attempts remain, else to failed
+// or timeout; a pending or running job can be cancelled; failed, timeout
+// and cancelled jobs can be requeued. Any other change is refused with an
+// error that matches ErrInvalidTransition (a *TransitionError).
+//
+// # Retries
+//
+// A failed or timed-out attempt is retried after SubmitOpts.RetryDelay,
+// or after the exponential, jittered delay of a Backoff
+// (SubmitOpts.Backoff, or Task.WithBackoff for every job of a task). A
+// handler's error steers it: SkipRetry (or ErrSkipRetry) fails the job at
+// once, and Snooze returns a *SnoozeError that runs the job again later
+// without using an attempt. A panic in a handler is a failed attempt.
+//
+// # Events
+//
+// Node.Subscribe delivers an Event for each change this node commits
+// (submitted, started, completed, retrying, failed, ...); Config.Events
+// receives them from the moment the node opens. Node.Wait and
+// Node.WaitWorkflow wake on them.
 //
 // # Workflows and dependencies
 //
@@ -73,4 +94,48 @@
 // Node.Workflow, Node.WaitWorkflow and Node.CancelWorkflow read, wait for
 // and cancel a workflow; ParseWorkflowFile reads the YAML or JSON file
 // format of `gigq workflow submit`.
+//
+// # Metrics
+//
+// With Config.Metrics set, a node registers these Prometheus metrics.
+// Counters and histograms count what this node committed since Open (jobs
+// submitted or run by other processes on the same file are not in them);
+// the gauges gigq_jobs and gigq_workflows are read from the database at
+// each scrape, so they cover every process.
+//
+//	gigq_jobs_submitted_total                  counter    jobs this node submitted (each job of a workflow counts)
+//	gigq_jobs_finished_total{function,state}   counter    attempts this node's workers ended, by the job's
+//	                                                      function and how the attempt ended:
+//	                                                        completed  the job completed
+//	                                                        failed     the job failed for good (no attempts left)
+//	                                                        timeout    the job timed out for good
+//	                                                        retry      failed or timed out; the job is pending again
+//	                                                        released   stopped by the node's shutdown; not counted
+//	                                                                   as an attempt, the job is pending again
+//	                                                      (attempts of a lost node, reclaimed, are not counted)
+//	gigq_jobs_cancelled_total                  counter    jobs this node cancelled: by Cancel or CancelWorkflow,
+//	                                                      or because a job they depend on ended badly
+//	gigq_attempt_duration_seconds{function}    histogram  how long each of those attempts ran
+//	gigq_jobs{state}                           gauge      jobs in each state (pending, running, completed,
+//	                                                      failed, timeout, cancelled), read at scrape
+//	gigq_workflows{status}                     gauge      workflows in each status (running, completed,
+//	                                                      failed, cancelled), read at scrape
+//	gigq_store_batch_size                      histogram  commands per group commit
+//	gigq_store_commit_seconds                  histogram  time from BEGIN to COMMIT of each group commit
+//	gigq_workers                               gauge      the node's workers (0 for a client-only node)
+//	gigq_workers_busy                          gauge      workers running an attempt; busy/workers is
+//	                                                      the worker utilisation
+//
+// A scrape runs two small queries on the read pool (a count of jobs by
+// state and of workflows by status, the first one on an index, the second
+// a scan of the workflows table); a scrape of a closed node reports
+// neither gauge.
+//
+// # Packages
+//
+// Package web serves a node over HTTP (a JSON API, an event stream and a
+// dashboard), package handlers holds the built-in exec and http tasks, and
+// package mcpserver offers a database to an MCP client. The packages
+// actors, messages and persistence are gigq's engine: their API is
+// internal, with no compatibility promise; use package gigq.
 package gigq

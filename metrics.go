@@ -14,39 +14,9 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// The Prometheus metrics a node registers on Config.Metrics. Counters and
-// histograms count what this node committed since Open (jobs submitted
-// or run by other processes on the same file are not in them); the
-// gauges gigq_jobs and gigq_workflows are read from the database at each
-// scrape, so they cover every process.
-//
-//	gigq_jobs_submitted_total                  counter    jobs this node submitted (each job of a workflow counts)
-//	gigq_jobs_finished_total{function,state}   counter    attempts this node's workers ended, by the job's
-//	                                                      function and how the attempt ended:
-//	                                                        completed  the job completed
-//	                                                        failed     the job failed for good (no attempts left)
-//	                                                        timeout    the job timed out for good
-//	                                                        retry      failed or timed out; the job is pending again
-//	                                                        released   stopped by the node's shutdown; not counted
-//	                                                                   as an attempt, the job is pending again
-//	                                                      (attempts of a lost node, reclaimed, are not counted)
-//	gigq_jobs_cancelled_total                  counter    jobs this node cancelled: by Cancel or CancelWorkflow,
-//	                                                      or because a job they depend on ended badly
-//	gigq_attempt_duration_seconds{function}    histogram  how long each of those attempts ran
-//	gigq_jobs{state}                           gauge      jobs in each state (pending, running, completed,
-//	                                                      failed, timeout, cancelled), read at scrape
-//	gigq_workflows{status}                     gauge      workflows in each status (running, completed,
-//	                                                      failed, cancelled), read at scrape
-//	gigq_store_batch_size                      histogram  commands per group commit
-//	gigq_store_commit_seconds                  histogram  time from BEGIN to COMMIT of each group commit
-//	gigq_workers                               gauge      the node's workers (0 for a client-only node)
-//	gigq_workers_busy                          gauge      workers running an attempt; busy/workers is
-//	                                                      the worker utilisation
-//
-// A scrape runs two small queries on the read pool (a count of jobs by
-// state and of workflows by status, the first one on an index, the second
-// a scan of the workflows table); a scrape of a closed node reports
-// neither gauge.
+// metricsNamespace prefixes the Prometheus metrics a node registers on
+// Config.Metrics; the package documentation (doc.go, "Metrics") lists them
+// and says what a scrape reads.
 const metricsNamespace = "gigq"
 
 // scrapeTimeout bounds the database reads of one scrape.
