@@ -83,8 +83,9 @@ func TestExternalConsumer(t *testing.T) {
 	out = runCommand(t, ctx, work, nil, filepath.Join(dir, "bin", "both"))
 	require.Equal(t, "upstream protoactor-go: pong\ngigq: job completed {\"n\":1}\n", out)
 
-	out = runCommand(t, ctx, work, nil, filepath.Join(dir, "bin", "gigq"), "--help")
-	require.Contains(t, out, "gigq")
+	out = runCommand(t, ctx, work, nil, filepath.Join(dir, "bin", "gigq"), "version")
+	require.Regexp(t, `^gigq \(devel\)\ngo +go1\.\S+ \S+\nsqlite +\d+\.\d+\.\d+\n$`, out,
+		"gigq version names the version of gigq's module, here replaced by a directory")
 }
 
 // linkedWithUpstream links gigq and upstream protoactor-go (actor and

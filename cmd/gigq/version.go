@@ -13,7 +13,7 @@ import (
 
 // versionInfo is what "gigq version" and "gigq --version" print.
 type versionInfo struct {
-	Version string `json:"version"` // the module version: "(devel)" when built inside the repository, "unknown" without build info
+	Version string `json:"version"` // gigq's module version (moduleVersion): "(devel)" when built inside the repository
 	Go      string `json:"go"`      // "go1.26.8 linux/amd64"
 	SQLite  string `json:"sqlite"`  // "3.49.2"
 }
@@ -53,8 +53,39 @@ func readVersion() (versionInfo, error) {
 		return versionInfo{}, err
 	}
 	v := versionInfo{Version: "unknown", Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH, SQLite: sqlite}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v.Version = bi.Main.Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v.Version = moduleVersion(bi)
 	}
 	return v, nil
+}
+
+// gigqModule is the path of gigq's module.
+const gigqModule = "github.com/gigq-go/gigq"
+
+// moduleVersion is the version of gigq's module in the binary: the main
+// module's when gigq was built by itself (`go install ...@v1.2.3`, or
+// "(devel)" inside the repository), else that of the dependency on gigq
+// of the module that built it; "(devel)" when that points at a directory
+// with a replace directive; "unknown" when the build info has none.
+func moduleVersion(bi *debug.BuildInfo) string {
+	m := &bi.Main
+	if m.Path != gigqModule {
+		m = nil
+		for _, d := range bi.Deps {
+			if d.Path == gigqModule {
+				m = d
+			}
+		}
+	}
+	switch {
+	case m == nil:
+		return "unknown"
+	case m.Replace != nil && m.Replace.Version == "":
+		return "(devel)"
+	case m.Replace != nil:
+		return m.Replace.Version
+	case m.Version == "":
+		return "unknown"
+	}
+	return m.Version
 }

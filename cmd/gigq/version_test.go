@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,5 +83,30 @@ func TestVersionBinaryOpensNoDatabase(t *testing.T) {
 		entries, err := os.ReadDir(d)
 		require.NoError(t, err)
 		require.Empty(t, entries, "gigq version left files in %s", d)
+	}
+}
+
+// TestModuleVersion: the version printed is gigq's module's, whether gigq
+// is the main module or a dependency of the module that built the binary.
+func TestModuleVersion(t *testing.T) {
+	t.Parallel()
+	other := debug.Module{Path: "example.com/service", Version: "v0.3.0"}
+	for _, c := range []struct {
+		name string
+		bi   debug.BuildInfo
+		want string
+	}{
+		{"InstalledAtAVersion", debug.BuildInfo{Main: debug.Module{Path: gigqModule, Version: "v1.2.3"}}, "v1.2.3"},
+		{"InsideTheRepository", debug.BuildInfo{Main: debug.Module{Path: gigqModule, Version: "(devel)"}}, "(devel)"},
+		{"ADependency", debug.BuildInfo{Main: other, Deps: []*debug.Module{{Path: gigqModule, Version: "v1.4.0"}}}, "v1.4.0"},
+		{"ReplacedByADirectory", debug.BuildInfo{Main: other, Deps: []*debug.Module{{Path: gigqModule,
+			Version: "v0.0.0-00010101000000-000000000000", Replace: &debug.Module{Path: "/src/gigq"}}}}, "(devel)"},
+		{"ReplacedByAVersion", debug.BuildInfo{Main: other, Deps: []*debug.Module{{Path: gigqModule,
+			Version: "v1.4.0", Replace: &debug.Module{Path: "example.com/fork/gigq", Version: "v1.4.1"}}}}, "v1.4.1"},
+		{"NotInTheBuild", debug.BuildInfo{Main: other}, "unknown"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, moduleVersion(&c.bi))
+		})
 	}
 }
