@@ -17,10 +17,11 @@ import (
 // TestExternalConsumer builds gigq the way its users do: as a dependency of
 // another module. In a module outside this repository, whose go.mod
 // requires github.com/gigq-go/gigq with one replace (to this checkout) and
-// nothing else replaced, it builds and runs the README's Go API example
-// (taken from README.md itself, so the README cannot drift), a program that
-// links gigq and upstream protoactor-go both, and the gigq binary (what
-// `go install github.com/gigq-go/gigq/cmd/gigq@latest` builds).
+// nothing else replaced, it builds and runs the README's Go API example and
+// runs the README's test of its handler with gigqtest (both taken from
+// README.md itself, so the README cannot drift), a program that links gigq
+// and upstream protoactor-go both, and the gigq binary (what `go install
+// github.com/gigq-go/gigq/cmd/gigq@latest` builds).
 //
 // It is offline: the module cache must hold what go.sum lists (`go mod
 // download` fills it, and is a no-op when it does), and the builds run with
@@ -35,6 +36,7 @@ func TestExternalConsumer(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
 	require.NoError(t, err)
 	example := readmeGoExample(t, string(readme), "## Go API")
+	exampleTest := readmeGoExample(t, string(readme), "### Testing handlers")
 	gomod, err := os.ReadFile(filepath.Join(repo, "go.mod"))
 	require.NoError(t, err)
 	gosum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
@@ -65,6 +67,7 @@ func TestExternalConsumer(t *testing.T) {
 	write("go.mod", mod+"\nreplace github.com/gigq-go/gigq => "+repo+"\n")
 	write("go.sum", string(gosum))
 	write("example/main.go", example)
+	write("example/main_test.go", exampleTest)
 	write("both/main.go", linkedWithUpstream)
 
 	env := []string{"GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off", "GOTOOLCHAIN=local"}
@@ -82,6 +85,9 @@ func TestExternalConsumer(t *testing.T) {
 
 	out = runCommand(t, ctx, work, nil, filepath.Join(dir, "bin", "both"))
 	require.Equal(t, "upstream protoactor-go: pong\ngigq: job completed {\"n\":1}\n", out)
+
+	// The README's test of the example's handler, with gigqtest, passes.
+	runCommand(t, ctx, dir, env, "go", append(append([]string{"test"}, raceFlag()...), "-count=1", "./example")...)
 
 	out = runCommand(t, ctx, work, nil, filepath.Join(dir, "bin", "gigq"), "version")
 	require.Regexp(t, `^gigq \(devel\)\ngo +go1\.\S+ \S+\nsqlite +\d+\.\d+\.\d+\n$`, out,

@@ -9,11 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDependencyRules checks the layering: cmd → root only; messages and
-// persistence never import actors or protoactor; actors never import the
-// root package; bench uses the public API only (and SQLite itself, for
-// the ceiling); and no package imports upstream protoactor-go, whose
-// unpatched remote transport gigq replaces with internal/protoactor.
+// TestDependencyRules checks the layering: cmd → root only; gigqtest runs
+// handlers without the actors; messages and persistence never import
+// actors or protoactor; actors never import the root package; bench uses
+// the public API only (and SQLite itself, for the ceiling); and no package
+// imports upstream protoactor-go, whose unpatched remote transport gigq
+// replaces with internal/protoactor.
 func TestDependencyRules(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -29,6 +30,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/persistence": {mod + "/actors", mod + "/messages", mod, mod + "/internal/protoactor"},
 		mod + "/actors":      {mod},
 		mod + "/bench":       {mod + "/actors", mod + "/persistence", mod + "/messages", mod + "/internal/protoactor"},
+		mod + "/gigqtest":    {mod + "/actors", mod + "/messages", mod + "/internal/protoactor"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	seen := 0

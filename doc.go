@@ -133,9 +133,11 @@
 //
 // # Packages
 //
-// Package web serves a node over HTTP (a JSON API, an event stream and a
-// dashboard), package handlers holds the built-in exec and http tasks, and
-// package mcpserver offers a database to an MCP client. The packages
+// Package gigqtest runs a task's handler in a unit test, without a node
+// (Example (TestingAHandler)). Package web serves a node over HTTP (a JSON
+// API, an event stream and a dashboard), package handlers holds the
+// built-in exec and http tasks, and package mcpserver offers a database to
+// an MCP client. The packages
 // actors, messages and persistence are gigq's engine: their API is
 // internal, with no compatibility promise; use package gigq.
 package gigq

@@ -101,10 +101,7 @@ func (t *Task[Args, Result]) Handle(ctx context.Context, params json.RawMessage)
 	var args Args
 	if len(params) > 0 {
 		if err := json.Unmarshal(params, &args); err != nil {
-			if job, ok := taskrun.Job(ctx); ok {
-				return nil, fmt.Errorf("decode params of job %s for task %q: %w", job.ID, t.name, err)
-			}
-			return nil, fmt.Errorf("decode params for task %q: %w", t.name, err)
+			return nil, t.fault(ctx, "decode params", err)
 		}
 	}
 	res, err := t.fn(ctx, args)
@@ -113,9 +110,18 @@ func (t *Task[Args, Result]) Handle(ctx context.Context, params json.RawMessage)
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
-		return nil, fmt.Errorf("encode result of task %q as JSON: %w", t.name, err)
+		return nil, t.fault(ctx, "encode result", err)
 	}
 	return b, nil
+}
+
+// fault says that Handle could not do what (decode params, encode result),
+// naming the job when ctx carries one.
+func (t *Task[Args, Result]) fault(ctx context.Context, what string, err error) error {
+	if job, ok := taskrun.Job(ctx); ok {
+		return fmt.Errorf("%s of job %s for task %q: %w", what, job.ID, t.name, err)
+	}
+	return fmt.Errorf("%s for task %q: %w", what, t.name, err)
 }
 
 func (t *Task[Args, Result]) handler() actors.Handler {
