@@ -33,7 +33,8 @@ const envDB = "GIGQ_DB"
 // default --log-level.
 const annotDefaultLevel = "gigq-default-log-level"
 
-// Log field keys (STYLE.md §5.9).
+// Log field keys: snake_case, each written once here, so every log line
+// names a thing the same way.
 const (
 	keyJobID       = "job_id"
 	keyTask        = "task"
