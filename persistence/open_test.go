@@ -74,3 +74,26 @@ func TestBusy(t *testing.T) {
 
 	insert(t, waiter, time.Now(), newJob())
 }
+
+// TestOpenNewFileTwiceAtOnce: two stores (two processes, in gigq: a worker
+// and a submit started together) that create the same new file at once
+// both open it. SQLite answers one of them "database is locked" without
+// waiting while the other switches the file to WAL; Open tries again.
+func TestOpenNewFileTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	for range 10 {
+		path := newPath(t)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				s, err := persistence.Open(path, persistence.Options{})
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		require.NoError(t, <-errs)
+		require.NoError(t, <-errs)
+	}
+}

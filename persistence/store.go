@@ -141,7 +141,7 @@ func Open(path string, opts Options) (_ *Store, err error) {
 			return nil, fmt.Errorf("open store %s: directory %s does not exist", path, dir)
 		}
 	}
-	conn, err := sqlite.OpenConn(path, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL)
+	conn, err := openWriteConn(path, opts.BusyTimeout)
 	if err != nil {
 		if sqlite.ErrCode(err).ToPrimary() == sqlite.ResultNotADB {
 			return nil, fmt.Errorf("open store %s: the file is not a SQLite database (it was left untouched): check the path", path)
@@ -191,6 +191,23 @@ func Open(path string, opts Options) (_ *Store, err error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openWriteConn opens the write connection, in WAL mode. Two processes
+// that open a new file at once can make SQLite answer "database is locked"
+// at once, without waiting, while one of them switches the file to WAL (a
+// lock it cannot wait for without a deadlock): the open is tried again
+// until busyTimeout has passed.
+func openWriteConn(path string, busyTimeout time.Duration) (*sqlite.Conn, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		conn, err := sqlite.OpenConn(path, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL)
+		code := sqlite.ErrCode(err).ToPrimary()
+		if err == nil || (code != sqlite.ResultBusy && code != sqlite.ResultLocked) || time.Now().After(deadline) {
+			return conn, err
+		}
+		time.Sleep(20 * time.Millisecond) // another process holds the lock for a moment
+	}
 }
 
 // setPragmas sets and verifies the connection's pragmas.
