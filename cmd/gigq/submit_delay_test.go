@@ -66,7 +66,7 @@ func TestSleepReportsProgress(t *testing.T) {
 	t.Parallel()
 	bin := gigqBinary(t)
 	db := newDB(t)
-	startWorker(t, bin, db)
+	w := startWorker(t, bin, db)
 	id := binSubmit(t, bin, db, "sleep", "-p", "seconds=2.5")
 	deadline := time.Now().Add(testTimeout)
 	for {
@@ -75,7 +75,7 @@ func TestSleepReportsProgress(t *testing.T) {
 			require.Contains(t, p.Message, "slept ")
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "no progress on the running sleep job")
+		require.True(t, time.Now().Before(deadline), "no progress on the running sleep job; the worker said:\n%s", w.stderr.String())
 		time.Sleep(50 * time.Millisecond) // polling with a deadline
 	}
 	require.Contains(t, string(binOutput(t, bin, "status", string(id), "--db", db)), "Progress:")
