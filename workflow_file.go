@@ -286,16 +286,38 @@ func (r *fieldReader) params() json.RawMessage {
 		r.fail(n, "params must be an object (a mapping of names to values), got %s", describe(n))
 		return nil
 	}
-	var b bytes.Buffer
-	if err := yamlToJSON(&b, n); err != nil {
+	c := jsonWriter{budget: maxParamValues}
+	if err := c.write(n, 0); err != nil {
 		r.fail(n, "params: %v", err)
 	}
-	return b.Bytes()
+	return c.b.Bytes()
 }
 
-// yamlToJSON writes a YAML value as JSON, keeping the order of mappings.
-func yamlToJSON(b *bytes.Buffer, n *yaml.Node) error {
+// Bounds of the params of one job in a workflow file. Aliases (*name)
+// are written out in full, so a small file could otherwise expand without
+// end (an alias inside the value it names) or exponentially (aliases of
+// aliases).
+const (
+	maxParamDepth  = 64
+	maxParamValues = 100_000
+)
+
+// jsonWriter writes a YAML value as JSON, keeping the order of mappings,
+// within the bounds above.
+type jsonWriter struct {
+	b      bytes.Buffer
+	budget int // values left to write
+}
+
+func (c *jsonWriter) write(n *yaml.Node, depth int) error {
 	n = resolve(n)
+	if depth > maxParamDepth {
+		return fmt.Errorf("line %d: params nest deeper than %d levels (or an alias names a value that holds it): flatten them", n.Line, maxParamDepth)
+	}
+	if c.budget--; c.budget < 0 {
+		return fmt.Errorf("params hold more than %d values once their aliases (*name) are written out: write fewer values or aliases", maxParamValues)
+	}
+	b := &c.b
 	switch n.Kind {
 	case yaml.MappingNode, yaml.SequenceNode:
 		open, sep, end := byte('['), byte(','), byte(']')
@@ -303,7 +325,7 @@ func yamlToJSON(b *bytes.Buffer, n *yaml.Node) error {
 			open, end = '{', '}'
 		}
 		b.WriteByte(open)
-		for i, c := range n.Content {
+		for i, v := range n.Content {
 			switch {
 			case n.Kind == yaml.MappingNode && i%2 == 1:
 				b.WriteByte(':')
@@ -311,9 +333,9 @@ func yamlToJSON(b *bytes.Buffer, n *yaml.Node) error {
 				b.WriteByte(sep)
 			}
 			if n.Kind == yaml.MappingNode && i%2 == 0 {
-				c = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: resolve(c).Value}
+				v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: resolve(v).Value}
 			}
-			if err := yamlToJSON(b, c); err != nil {
+			if err := c.write(v, depth+1); err != nil {
 				return err
 			}
 		}
