@@ -118,12 +118,13 @@ func Exec(opts ExecOptions) *gigq.Task[ExecArgs, ExecResult] {
 	return gigq.NewTask("exec", opts.run)
 }
 
-// run runs one command. It fails on bad args, on a start error, on an
-// unsuccessful exit (an *ExitError) and when ctx ends: then the command's
-// whole process group is killed and the error wraps the context's cause.
+// run runs one command. It fails on bad args (for good: gigq.SkipRetry),
+// on a start error, on an unsuccessful exit (an *ExitError) and when ctx
+// ends: then the command's whole process group is killed and the error
+// wraps the context's cause.
 func (o ExecOptions) run(ctx context.Context, a ExecArgs) (ExecResult, error) {
 	if err := a.validate(); err != nil {
-		return ExecResult{}, err
+		return ExecResult{}, gigq.SkipRetry(err)
 	}
 	if err := checkDir(a.Dir); err != nil {
 		return ExecResult{}, err

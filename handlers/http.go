@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,17 +17,34 @@ import (
 // unexpected status carries.
 const bodyStartBytes = 512
 
-// HTTPOptions configure the http task. The zero value is ready to use.
+// HTTPOptions configure the http task. The zero value is ready to use,
+// and refuses to connect to addresses that are not public (see the package
+// doc).
 type HTTPOptions struct {
 	// MaxBodyBytes caps what is read of a response body; the rest is not
 	// read and the result's body_truncated is true. Zero or less:
 	// DefaultMaxOutputBytes (1 MiB).
 	MaxBodyBytes int
-	// Client sends the requests. Its Timeout, if any, should not be
-	// shorter than the jobs' timeouts: the job's timeout already bounds
-	// each request. Default: a client of its own (a clone of
-	// http.DefaultTransport, no Timeout, up to 10 redirects followed).
+	// Allow opens addresses the task refuses by default. Each entry is a
+	// CIDR ("10.0.0.0/8": those addresses may be dialed), an IP address
+	// (that address only) or a host name ("api.internal": a request to
+	// that name may connect to whatever it resolves to; the name is
+	// matched exactly, case aside, on the URL's host). CheckAllow says
+	// what is wrong with an entry; HTTP panics on one it refuses. gigq's
+	// --http-allow flag fills it.
+	Allow []string
+	// Client, when set, sends the requests instead of the task's own
+	// guarded client: it is used as is, and Allow and the address check
+	// do not apply (its transport decides where it connects). Its
+	// Timeout, if any, should not be shorter than the jobs' timeouts: the
+	// job's timeout already bounds each request. Default: a client of
+	// the task's own (no proxy, no Timeout, up to 10 redirects followed,
+	// every connection checked).
 	Client *http.Client
+
+	// dial replaces the system's resolver and sockets in tests (see
+	// export_test.go); nil: systemDial.
+	dial dialFunc
 }
 
 // HTTPArgs are the params of the http task.
@@ -92,27 +110,48 @@ func (e *StatusError) Error() string {
 }
 
 // HTTP returns the task "http", which sends one HTTP request (see the
-// package doc).
+// package doc). It panics when an entry of opts.Allow is not valid (see
+// CheckAllow).
 func HTTP(opts HTTPOptions) *gigq.Task[HTTPArgs, HTTPResult] {
-	if opts.Client == nil {
-		opts.Client = &http.Client{}
-		if t, ok := http.DefaultTransport.(*http.Transport); ok {
-			opts.Client.Transport = t.Clone() // its own connection pool
-		}
+	opts, err := opts.withClient()
+	if err != nil {
+		panic("handlers.HTTP: HTTPOptions.Allow: " + err.Error())
 	}
 	return gigq.NewTask("http", opts.run)
 }
 
-// run sends one request. It fails on bad args, on a transport error
-// (including ctx ending: the error wraps the context's error) and on an
-// unexpected status (a *StatusError).
+// withClient returns o with its Client set: the guarded client of Allow
+// when o has none.
+func (o HTTPOptions) withClient() (HTTPOptions, error) {
+	if o.Client != nil {
+		return o, nil
+	}
+	g, err := parseAllow(o.Allow)
+	if err != nil {
+		return o, err
+	}
+	dial := o.dial
+	if dial == nil {
+		dial = systemDial
+	}
+	o.Client = g.client(dial)
+	return o, nil
+}
+
+// run sends one request. It fails on bad args and on a refused address
+// (both for good: gigq.SkipRetry), on a transport error (including ctx
+// ending: the error wraps the context's error) and on an unexpected
+// status (a *StatusError).
 func (o HTTPOptions) run(ctx context.Context, a HTTPArgs) (HTTPResult, error) {
 	req, err := a.request(ctx)
 	if err != nil {
-		return HTTPResult{}, err
+		return HTTPResult{}, gigq.SkipRetry(err)
 	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
+		if be := blockedError(req, err); be != nil {
+			return HTTPResult{}, gigq.SkipRetry(be)
+		}
 		return HTTPResult{}, fmt.Errorf("http: %w", err)
 	}
 	defer resp.Body.Close()
@@ -136,6 +175,24 @@ func (o HTTPOptions) run(ctx context.Context, a HTTPArgs) (HTTPResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// blockedError is the *BlockedAddressError in err, the error of
+// sending req, with the URL it was for; nil if there is none.
+func blockedError(req *http.Request, err error) *BlockedAddressError {
+	var be *BlockedAddressError
+	if !errors.As(err, &be) {
+		return nil
+	}
+	out := *be
+	out.URL = req.URL.Redacted()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Redacted() != out.URL {
+			out.URL, out.Redirect = u.Redacted(), true
+		}
+	}
+	return &out
 }
 
 // request validates the args and builds the request.

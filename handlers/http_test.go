@@ -16,13 +16,17 @@ import (
 	"github.com/gigq-go/gigq/handlers"
 )
 
+// loopback opens the loopback addresses, where test servers listen, which
+// the http task refuses by default.
+var loopback = []string{"127.0.0.1/32", "::1"}
+
 // newServer starts a test server with h, closed when the test ends, and
-// options for the http task that use its client.
+// options for the http task that may reach it.
 func newServer(t testing.TB, h http.HandlerFunc) (*httptest.Server, handlers.HTTPOptions) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, handlers.HTTPOptions{Client: srv.Client()}
+	return srv, handlers.HTTPOptions{Allow: loopback}
 }
 
 // reply answers with status and body.
@@ -116,7 +120,7 @@ func TestHTTPBodyTruncation(t *testing.T) {
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.URL.Query().Get("body"))
 	})
-	opts := handlers.HTTPOptions{Client: srv.Client(), MaxBodyBytes: 5}
+	opts := handlers.HTTPOptions{Allow: loopback, MaxBodyBytes: 5}
 	res, err := handlers.RunHTTP(testCtx(t), opts, handlers.HTTPArgs{URL: srv.URL + "?body=hello+world"})
 	require.NoError(t, err)
 	require.Equal(t, "hello", res.Body)
@@ -158,8 +162,9 @@ func TestHTTPBadArgs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := handlers.RunHTTP(testCtx(t), handlers.HTTPOptions{Client: http.DefaultClient}, tc.args)
+			_, err := handlers.RunHTTP(testCtx(t), handlers.HTTPOptions{}, tc.args)
 			require.ErrorContains(t, err, tc.want)
+			require.ErrorIs(t, err, gigq.ErrSkipRetry, "bad args fail the job for good")
 		})
 	}
 }
@@ -174,7 +179,7 @@ func TestHTTPThroughNode(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		_, _ = io.WriteString(w, "got "+string(b))
 	})
-	task := handlers.HTTP(opts)
+	task := handlers.HTTPTask(t, opts)
 	require.Equal(t, "http", task.Name())
 	n := openNode(t, task)
 	ctx := testCtx(t)

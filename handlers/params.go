@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gigq-go/gigq"
 )
 
 // param describes one param of a handler for error messages: its JSON
@@ -18,7 +20,9 @@ type param struct {
 
 // decodeParams decodes a job's params (a JSON object) into v strictly: an
 // unknown param or a value of the wrong type is an error that names the
-// param, says what it must be, and lists the params the task takes.
+// param, says what it must be, and lists the params the task takes. The
+// error fails the job for good (gigq.SkipRetry): the same params will not
+// decode on another attempt.
 func decodeParams(task string, params []param, b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -26,6 +30,11 @@ func decodeParams(task string, params []param, b []byte, v any) error {
 	if err == nil {
 		return nil
 	}
+	return gigq.SkipRetry(paramsError(task, params, err))
+}
+
+// paramsError says what is wrong with params that did not decode (err).
+func paramsError(task string, params []param, err error) error {
 	names := make([]string, len(params))
 	for i, p := range params {
 		names[i] = p.name

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gigq-go/gigq"
 	"github.com/gigq-go/gigq/handlers"
 )
 
@@ -45,5 +46,33 @@ func TestHTTPParams(t *testing.T) {
 	} {
 		var a handlers.HTTPArgs
 		require.ErrorContains(t, json.Unmarshal([]byte(tc.in), &a), tc.want, tc.in)
+	}
+}
+
+func TestBadParamsFailAtOnce(t *testing.T) {
+	t.Parallel()
+	n := openNode(t, handlers.Exec(handlers.ExecOptions{}), handlers.HTTPTask(t, handlers.HTTPOptions{}))
+	ctx := testCtx(t)
+	for _, tc := range []struct {
+		task   string
+		params any
+		want   string
+	}{
+		{"http", map[string]any{"uri": "http://example.com"}, `http: unknown param "uri"`},
+		{"http", map[string]any{"url": 5}, `http: param "url" must be a string`},
+		{"http", map[string]any{}, `http: param "url" is required`},
+		{"http", map[string]any{"url": "ftp://example.com/x"}, `param "url" must be an absolute http or https URL`},
+		{"http", map[string]any{"url": "http://example.com", "expect_status": []int{42}}, `param "expect_status" has 42`},
+		{"exec", map[string]any{"argv": "ls -l"}, `exec: param "argv" must be a non-empty list of strings`},
+		{"exec", map[string]any{"args": []string{"ls"}}, `exec: unknown param "args"`},
+		{"exec", map[string]any{}, `exec: param "argv" is required`},
+		{"exec", map[string]any{"argv": []string{"true"}, "env": map[string]string{"A=B": "1"}}, `exec: param "env" has an invalid variable name "A=B"`},
+	} {
+		id, err := n.Submit(ctx, tc.task, tc.params, &gigq.SubmitOpts{MaxAttempts: 3})
+		require.NoError(t, err)
+		j := waitJob(t, n, id)
+		require.Equal(t, gigq.StatusFailed, j.Status, "%s %v", tc.task, tc.params)
+		require.Equal(t, 1, j.Attempts, "bad params fail the job on its first attempt: %s %v", tc.task, tc.params)
+		require.Contains(t, j.Error, tc.want)
 	}
 }
