@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gigq-go/gigq"
+	"github.com/gigq-go/gigq/handlers"
 )
 
 const (
@@ -88,7 +89,7 @@ func (a *app) runDemo(cmd *cobra.Command, _ []string) (err error) {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
 	start := time.Now()
-	reg := builtinRegistry()
+	reg := builtinRegistry(handlers.HTTPOptions{})
 	n, err := gigq.Open(ctx, gigq.Config{Path: a.db, Registry: reg, Workers: demoWorkers, Logger: &a.log,
 		ShutdownTimeout: 2 * time.Second})
 	if err != nil {

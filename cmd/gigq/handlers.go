@@ -15,14 +15,15 @@ import (
 )
 
 // builtinRegistry holds the handlers built into the gigq binary, which
-// worker, node and demo run: echo, sleep, fail and http (package handlers;
-// exec is added only with --allow-exec, see registryFor).
-func builtinRegistry() *gigq.Registry {
+// worker, node and demo run: echo, sleep, fail and http (package handlers,
+// with httpOpts: --http-allow; exec is added only with --allow-exec, see
+// registryFor).
+func builtinRegistry(httpOpts handlers.HTTPOptions) *gigq.Registry {
 	return gigq.NewRegistry().MustAdd(
 		gigq.NewTask("echo", echoHandler),
 		gigq.NewTask("sleep", sleepHandler),
 		gigq.NewTask("fail", failHandler),
-		handlers.HTTP(handlers.HTTPOptions{}),
+		handlers.HTTP(httpOpts),
 	)
 }
 

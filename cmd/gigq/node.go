@@ -226,11 +226,12 @@ func isLoopback(host string) bool {
 }
 
 // registryFor returns the handlers a worker or node runs: the built-in
-// ones, plus, with --allow-exec, exec, which runs any command the job
-// names: only a node whose operator asked for it may run one.
-func registryFor(allowExec bool) *gigq.Registry {
-	reg := builtinRegistry()
-	if allowExec {
+// ones (http opened to --http-allow), plus, with --allow-exec, exec, which
+// runs any command the job names: only a node whose operator asked for it
+// may run one.
+func (wf *workerFlags) registryFor() *gigq.Registry {
+	reg := builtinRegistry(handlers.HTTPOptions{Allow: wf.httpAllow})
+	if wf.allowExec {
 		reg.MustAdd(handlers.Exec(handlers.ExecOptions{}))
 	}
 	return reg
@@ -243,6 +244,7 @@ type workerFlags struct {
 	grace       time.Duration
 	lease       time.Duration
 	allowExec   bool
+	httpAllow   []string
 	queues      []string
 	queueLimits []string
 }
@@ -256,6 +258,8 @@ func (wf *workerFlags) register(f *pflag.FlagSet) {
 		"on SIGINT/SIGTERM, how long running jobs may finish before they are cancelled and returned to pending")
 	f.BoolVar(&wf.allowExec, "allow-exec", false,
 		"also run the exec handler: jobs that run any command line they name, as this process's user")
+	f.StringArrayVar(&wf.httpAllow, "http-allow", nil,
+		"let http jobs connect to `CIDR|IP|HOST`, which they may not by default as it is loopback, private or link-local, e.g. 127.0.0.1/32 or api.internal (repeatable)")
 	f.StringSliceVar(&wf.queues, "queues", nil, "run only the jobs of these named queues, e.g. default,reports (default: every queue)")
 	f.StringArrayVar(&wf.queueLimits, "queue-limit", nil,
 		"QUEUE=N: run at most N jobs of the queue at once, across all workers, e.g. reports=2 (repeatable)")
@@ -297,6 +301,11 @@ func (wf *workerFlags) validate(minConcurrency int) error {
 	if _, err := wf.limits(); err != nil {
 		return err
 	}
+	for _, entry := range wf.httpAllow {
+		if err := handlers.CheckAllow(entry); err != nil {
+			return usageErrorf("invalid --http-allow: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -304,7 +313,7 @@ func (wf *workerFlags) validate(minConcurrency int) error {
 // (and exec with --allow-exec).
 func (wf *workerFlags) config(a *app) gigq.Config {
 	limits, _ := wf.limits() // validate checked them
-	return gigq.Config{Path: a.db, Registry: registryFor(wf.allowExec), Workers: wf.concurrency, WorkerID: wf.workerID,
+	return gigq.Config{Path: a.db, Registry: wf.registryFor(), Workers: wf.concurrency, WorkerID: wf.workerID,
 		ShutdownTimeout: wf.grace, Lease: wf.lease, Logger: &a.log, Queues: wf.queues, QueueLimits: limits}
 }
 

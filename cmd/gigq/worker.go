@@ -31,6 +31,11 @@ second.
 
 With --once, run at most one job and exit (0 also when none was ready).
 
+The http handler connects only to public addresses: a job that names a
+loopback, private, link-local (cloud metadata) or other non-public address,
+or a host name that resolves to one, fails at once. --http-allow CIDR|IP|HOST
+(repeatable) opens one, e.g. --http-allow 127.0.0.1/32.
+
 With --join HOST:PORT, run a worker node instead: a process, on this or
 another machine, that opens no database and runs the jobs of a primary
 ("gigq node --remote-listen", which logs the address to join). It logs
@@ -139,7 +144,7 @@ func (a *app) runWorkerNode(cmd *cobra.Command, wf *workerFlags, wn *workerNodeF
 	}
 	ctx := cmd.Context()
 	w, err := gigq.StartWorkerNode(ctx, gigq.WorkerNodeConfig{
-		Join: wn.join, Registry: registryFor(wf.allowExec), Concurrency: wf.concurrency, ID: wf.workerID,
+		Join: wn.join, Registry: wf.registryFor(), Concurrency: wf.concurrency, ID: wf.workerID,
 		Listen: wn.listen, Advertise: wn.advertise, Secret: wn.remote.secret, TLS: wn.remote.tls(),
 		Grace: grace, ShutdownTimeout: wf.grace, Logger: &a.log,
 	})
