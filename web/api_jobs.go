@@ -45,17 +45,17 @@ type submitRequest struct {
 // submitJob: POST /api/jobs → 201 {"id": "..."}; for a unique_key held
 // by another job, 200 {"id": "<that job>", "duplicate": true, "status": ...}.
 func (s *server) submitJob(w http.ResponseWriter, r *http.Request) {
-	var req submitRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	params, opts, err := req.validate()
+	body, err := s.readBody(w, r, "application/json")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.node.SubmitJob(r.Context(), req.Function, params, opts)
+	function, params, opts, err := decodeJob(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.node.SubmitJob(r.Context(), function, params, opts)
 	if err != nil {
 		s.fail(w, r, submitError(err))
 		return
@@ -66,6 +66,21 @@ func (s *server) submitJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reply(w, http.StatusCreated, map[string]gigq.JobID{"id": res.ID})
+}
+
+// decodeJob turns the body of POST /api/jobs into what to submit: the
+// task's name, its params and the options. Bad input is an *apiError
+// with a 4xx status.
+func decodeJob(body []byte) (string, any, *gigq.SubmitOpts, error) {
+	var req submitRequest
+	if err := unmarshalBody(body, &req); err != nil {
+		return "", nil, nil, err
+	}
+	params, opts, err := req.validate()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return req.Function, params, opts, nil
 }
 
 // validate checks the request's fields and returns the params and options
@@ -244,14 +259,22 @@ func jobError(id string, err error) error {
 }
 
 // clear: POST /api/clear?before=RFC3339 → {"cleared": n}: deletes the
-// completed and cancelled jobs that finished before the time (every one
-// without it).
+// completed and cancelled jobs that finished before the time;
+// before=now deletes every one. before is required, so that a bare POST
+// (a mistake, or a request forged elsewhere) deletes nothing.
 func (s *server) clear(w http.ResponseWriter, r *http.Request) {
-	var before time.Time
-	if v := r.URL.Query().Get("before"); v != "" {
+	v := r.URL.Query().Get("before")
+	var before time.Time // zero: every one (before=now)
+	switch v {
+	case "":
+		s.fail(w, r, errorf(http.StatusBadRequest, "before", `"before" is required: send ?before=<RFC 3339 time> `+
+			`(e.g. 2026-01-02T15:04:05Z) to delete the completed and cancelled jobs that finished before it, or ?before=now for all of them`))
+		return
+	case "now":
+	default:
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			s.fail(w, r, badField("before", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z (got %q)", v))
+			s.fail(w, r, badField("before", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z, or now (got %q)", v))
 			return
 		}
 		before = t

@@ -11,7 +11,7 @@ import (
 
 // workflowTypes are the Content-Types POST /api/workflows accepts; the
 // file format is YAML, and JSON is YAML.
-var workflowTypes = []string{"application/json", "application/yaml", "application/x-yaml", "text/yaml"}
+var workflowTypes = []string{"application/yaml", "application/x-yaml", "text/yaml", "application/json"}
 
 // submitWorkflow: POST /api/workflows with a workflow file (JSON or YAML)
 // → 201 {"workflow_id": "...", "jobs": {"<key>": "<job id>", ...}}, the

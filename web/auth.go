@@ -1,50 +1,34 @@
 package web
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // sessionCookie names the dashboard's session cookie.
 const sessionCookie = "gigq_session"
 
-// sessionKey is the per-process random key of session cookies: a cookie
-// is valid until the process restarts (or the token changes).
-var sessionKey = sync.OnceValue(func() []byte {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key) // never fails: crypto/rand crashes the program instead
-	return key
-})
-
 // auth checks the credentials of /api/ requests (and of the dashboard)
 // against the token. Credentials come from the Authorization header or
-// from the dashboard's session cookie (see credential).
+// from the dashboard's session cookie (see credential), whose value is
+// the id of a live session (see sessions).
 type auth struct {
-	digest  [sha256.Size]byte // of the token; zero when there is none
-	session string            // the session cookie's value: HMAC-SHA256(sessionKey, token), base64url
-	on      bool
+	digest   [sha256.Size]byte // of the token; zero when there is none
+	sessions *sessions
+	on       bool
 }
 
-func newAuth(token string) *auth {
+func newAuth(token string, ss *sessions) *auth {
 	if token == "" {
 		return &auth{}
 	}
-	mac := hmac.New(sha256.New, sessionKey())
-	mac.Write([]byte(token))
-	return &auth{
-		digest:  sha256.Sum256([]byte(token)),
-		session: base64.RawURLEncoding.EncodeToString(mac.Sum(nil)),
-		on:      true,
-	}
+	return &auth{digest: sha256.Sum256([]byte(token)), sessions: ss, on: true}
 }
 
-// wrap returns next behind the token check: 401 without a valid token.
+// wrap returns next behind the token check: 401 without a valid token or
+// session.
 func (a *auth) wrap(s *server, next http.Handler) http.Handler {
 	if !a.on {
 		return next
@@ -58,7 +42,11 @@ func (a *auth) wrap(s *server, next http.Handler) http.Handler {
 		}
 		if !a.valid(cred) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gigq", error="invalid_token"`)
-			s.fail(w, r, errorf(http.StatusUnauthorized, "", "invalid token"))
+			msg := "invalid token"
+			if cred.session {
+				msg = "invalid token: the session has ended (logged out or expired); log in again at /login"
+			}
+			s.fail(w, r, errorf(http.StatusUnauthorized, "", "%s", msg))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -74,12 +62,12 @@ func (a *auth) allowed(r *http.Request) bool {
 	return ok && a.valid(cred)
 }
 
-// valid checks a credential in constant time. A token is hashed first,
-// so not even its length leaks; a session cookie is compared with the
-// HMAC of the token.
+// valid checks a credential. A token is hashed first and compared in
+// constant time, so not even its length leaks; a session cookie must name
+// a live session.
 func (a *auth) valid(c cred) bool {
 	if c.session {
-		return subtle.ConstantTimeCompare([]byte(c.value), []byte(a.session)) == 1
+		return a.sessions.valid(c.value)
 	}
 	d := sha256.Sum256([]byte(c.value))
 	return subtle.ConstantTimeCompare(d[:], a.digest[:]) == 1

@@ -18,7 +18,7 @@ func TestToken(t *testing.T) {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "gigq_test_total", Help: "A test counter."})
 	reg.MustRegister(c)
 	c.Inc()
-	s := newServer(t, false, web.Options{Token: "s3cret", Gatherer: reg})
+	s := newServer(t, false, web.Options{Token: testToken, Gatherer: reg})
 
 	get := func(path, auth string) *http.Response {
 		t.Helper()
@@ -38,9 +38,9 @@ func TestToken(t *testing.T) {
 	}{
 		{"no token", "", http.StatusUnauthorized},
 		{"wrong token", "Bearer nope", http.StatusUnauthorized},
-		{"prefix of the token", "Bearer s3cre", http.StatusUnauthorized},
+		{"prefix of the token", "Bearer " + testToken[:len(testToken)-1], http.StatusUnauthorized},
 		{"other scheme", "Basic czNjcmV0", http.StatusUnauthorized},
-		{"right token", "Bearer s3cret", http.StatusOK},
+		{"right token", "Bearer " + testToken, http.StatusOK},
 	} {
 		for _, path := range []string{"/api/stats", "/api/jobs", "/api/nothing"} {
 			resp := get(path, tc.auth)

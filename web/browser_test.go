@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -258,4 +261,81 @@ func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	require.NoError(t, err, "%s", expr)
 	return v
+}
+
+// TestBrowserCrossOriginRefused: a page served from another origin (another
+// loopback port) makes a real Chromium POST to the node, as an attacker's
+// page would: a no-cors fetch of a job, a no-cors fetch of /api/clear, and
+// an HTML form posting a job. Each request reaches the node and is
+// refused with 403; no job is created and none is deleted.
+func TestBrowserCrossOriginRefused(t *testing.T) {
+	chromium := findChromium(t)
+	t.Parallel()
+	n := openNode(t, false)
+	kept, err := n.Submit(t.Context(), "echo", nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, n.Cancel(t.Context(), kept)) // what a clear would delete
+	before, err := n.Stats(t.Context())
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	var posts []string // "path status" of each POST the node answered
+	h := web.New(n, web.Options{})
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder() // the page opens no event stream: every answer ends
+		h.ServeHTTP(rec, r)
+		if r.Method == http.MethodPost {
+			mu.Lock()
+			posts = append(posts, fmt.Sprintf("%s %d", r.URL.Path, rec.Code))
+			mu.Unlock()
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(node.Close)
+	page := fmt.Sprintf(`<!doctype html><html><body>
+<iframe name="sink"></iframe>
+<form id="job" method="post" action="%[1]s/api/jobs" enctype="text/plain" target="sink">
+<input name='{"function":"echo","params":{"x":"' value='"}}'>
+</form>
+<script>
+const node = %[1]q;
+window.fetched = 0;
+const post = (path, body) => fetch(node + path, {method: 'POST', mode: 'no-cors', body})
+  .then(() => { window.fetched++ }, e => { window.fetched = 'error: ' + e });
+post('/api/jobs', JSON.stringify({function: 'echo', params: {from: 'evil'}}));
+post('/api/clear?before=now', '');
+document.getElementById('job').submit();
+</script></body></html>`, node.URL)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(page))
+	}))
+	t.Cleanup(evil.Close)
+	require.NotEqual(t, evil.URL, node.URL)
+
+	ctx, cancel := context.WithTimeout(browser(t, chromium), testTimeout)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(evil.URL+"/"),
+		chromedp.Poll[chromedp.Void](`window.fetched === 2`, chromedp.WithPollingTimeout(testTimeout)),
+	))
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(posts) >= 3
+	}, testTimeout, 20*time.Millisecond, "the page's three POSTs did not all reach the node")
+	mu.Lock()
+	got := slices.Clone(posts)
+	mu.Unlock()
+	slices.Sort(got)
+	require.Equal(t, []string{"/api/clear 403", "/api/jobs 403", "/api/jobs 403"}, got)
+
+	after, err := n.Stats(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, before, after, "no job created, none deleted")
+	j, err := n.Status(t.Context(), kept)
+	require.NoError(t, err)
+	require.Equal(t, gigq.StatusCancelled, j.Status)
 }

@@ -65,7 +65,7 @@ func (s *server) routeDashboard(mux *http.ServeMux, a *auth) {
 		http.MethodGet:  func(w http.ResponseWriter, r *http.Request) { s.loginForm(w, r, a) },
 		http.MethodPost: func(w http.ResponseWriter, r *http.Request) { s.login(w, r, a) },
 	})
-	s.route(mux, "/logout", methods{http.MethodPost: s.logout})
+	s.route(mux, "/logout", methods{http.MethodPost: func(w http.ResponseWriter, r *http.Request) { s.logout(w, r, a) }})
 }
 
 // serveAsset: GET /assets/{name} → an embedded file, revalidated by ETag.

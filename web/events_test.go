@@ -68,7 +68,7 @@ func openStream(t *testing.T, s *testServer) func() sseEvent {
 
 func TestEventsOfAJob(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, true, web.Options{Token: "tok"})
+	s := newServer(t, true, web.Options{Token: testToken})
 	next := openStream(t, s)
 	require.Equal(t, "connected", next().comment, "the stream is subscribed once it says so")
 
@@ -188,7 +188,8 @@ func TestSlowEventClientDoesNotBlockJobs(t *testing.T) {
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		h.ServeHTTP(w, httptest.NewRequestWithContext(reqCtx, http.MethodGet, "/api/events", nil))
+		// httptest's default Host, example.com, is not one the node answers.
+		h.ServeHTTP(w, httptest.NewRequestWithContext(reqCtx, http.MethodGet, "http://127.0.0.1/api/events", nil))
 	}()
 	select {
 	case <-w.ready:

@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/gigq-go/gigq/internal/protoactor/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
+// testToken is the node's token in the tests that use one: 32 bytes, as
+// openssl rand -hex 16 makes (gigq node refuses tokens under 16 bytes).
+const testToken = "3f9a1c7e5b2d8f4a6c0e1b3d5f7a9c2e"
+
 // testTimeout bounds every wait of a test.
 const testTimeout = 20 * time.Second
 
@@ -80,6 +84,13 @@ func (s *testServer) do(t *testing.T, method, path string, body any) response {
 
 func (s *testServer) doType(t *testing.T, method, path, contentType string, body any) response {
 	t.Helper()
+	return s.doWith(t, method, path, contentType, body, nil)
+}
+
+// doWith is doType with edit applied to the request before it is sent
+// (to set headers, the Host, cookies).
+func (s *testServer) doWith(t *testing.T, method, path, contentType string, body any, edit func(*http.Request)) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -99,6 +110,9 @@ func (s *testServer) doType(t *testing.T, method, path, contentType string, body
 	}
 	if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	if edit != nil {
+		edit(req)
 	}
 	resp, err := s.Client().Do(req)
 	require.NoError(t, err)

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,15 +13,20 @@ import (
 )
 
 // readBody reads the request body, at most Options.MaxBody bytes, after
-// checking that its Content-Type is one of types (an empty Content-Type
-// passes). A bigger body gives 413, another type 415.
+// checking that its Content-Type is one of types (parameters such as
+// charset allowed). A bigger body gives 413; a missing Content-Type or
+// another type 415, before anything is read. Requiring the type keeps
+// out the bodies a page on another site can send without a CORS
+// preflight (text/plain, forms), besides CrossOriginProtection.
 func (s *server) readBody(w http.ResponseWriter, r *http.Request, types ...string) ([]byte, error) {
-	if h := r.Header.Get("Content-Type"); h != "" {
-		mt, _, err := mime.ParseMediaType(h)
-		if err != nil || !slices.Contains(types, mt) {
-			return nil, errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not accepted here: use %s",
-				h, strings.Join(types, " or "))
-		}
+	h := r.Header.Get("Content-Type")
+	if h == "" {
+		return nil, errorf(http.StatusUnsupportedMediaType, "", "the request has no Content-Type: send the header %s", wantType(types))
+	}
+	mt, _, err := mime.ParseMediaType(h)
+	if err != nil || !slices.Contains(types, mt) {
+		return nil, errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not accepted here: use %s",
+			h, strings.Join(types, " or "))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
 	var mbe *http.MaxBytesError
@@ -33,16 +40,22 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request, types ...strin
 	return body, nil
 }
 
-// decodeJSON reads a JSON request body into v. Unknown fields and values
-// of the wrong type are 400s that name the field.
-func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := s.readBody(w, r, "application/json")
-	if err != nil {
-		return err
+// wantType names the Content-Type header a body should have: the first of
+// types, and the others it may be instead.
+func wantType(types []string) string {
+	want := fmt.Sprintf("%q", "Content-Type: "+types[0])
+	if len(types) > 1 {
+		want += " (or " + strings.Join(types[1:], ", ") + ")"
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	return want
+}
+
+// unmarshalBody decodes a JSON request body into v. Unknown fields and
+// values of the wrong type are 400s that name the field.
+func unmarshalBody(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
+	err := dec.Decode(v)
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:

@@ -29,8 +29,22 @@ type Options struct {
 	// Token, when set, is required on every /api/ request as
 	// "Authorization: Bearer <token>" (compared in constant time), or
 	// the session cookie the dashboard's login form sets. /healthz,
-	// /metrics and the dashboard's static files are open.
+	// /metrics and the dashboard's static files are open. Use at least
+	// 16 random bytes (openssl rand -hex 32): gigq node refuses shorter.
 	Token string
+	// AllowedHosts are the names, besides the default ones, that requests
+	// may carry in their Host header (a reverse proxy's name, a DNS name
+	// of the node; a port is ignored, case too): gigq node's --http-host,
+	// and --http's host when it is a name. By default only loopback names
+	// ("localhost", "*.localhost") and IP addresses are answered; any
+	// other Host gets 421 Misdirected Request, on every route. This is
+	// what stops DNS rebinding: a page whose own name was made to
+	// resolve to the node's address could otherwise read the API.
+	AllowedHosts []string
+	// SessionTTL is how long a dashboard login lasts (with a Token): the
+	// session's id then stops working, as it does at logout. Default
+	// DefaultSessionTTL (12h).
+	SessionTTL time.Duration
 	// Gatherer, when set, is served on /metrics in the Prometheus text
 	// format.
 	Gatherer prometheus.Gatherer
@@ -64,6 +78,11 @@ type server struct {
 // token, behind a login form at /login), the API under /api/, the event
 // stream, /metrics and /healthz. It is safe for concurrent use; the node
 // must stay open while the handler serves.
+//
+// Every route answers only the Hosts of Options.AllowedHosts (and
+// loopback names and IP addresses), and every state-changing request
+// (POST) goes through net/http's CrossOriginProtection: a browser request
+// from another origin is refused with 403, with or without a token.
 func New(node *gigq.Node, opts Options) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
@@ -73,6 +92,9 @@ func New(node *gigq.Node, opts Options) http.Handler {
 	}
 	if opts.EventBuffer <= 0 {
 		opts.EventBuffer = DefaultEventBuffer
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
 	}
 	s := &server{node: node, opts: opts, log: zerolog.Nop()}
 	if opts.Logger != nil {
@@ -97,14 +119,14 @@ func New(node *gigq.Node, opts Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	a := newAuth(opts.Token)
+	a := newAuth(opts.Token, newSessions(opts.SessionTTL, maxSessions))
 	mux.Handle("/api/", a.wrap(s, api))
 	s.routeDashboard(mux, a)
 	s.route(mux, "/healthz", methods{http.MethodGet: s.healthz})
 	if opts.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{ErrorLog: promLogger{s.log}}))
 	}
-	return s.logRequests(mux)
+	return s.logRequests(newHostGuard(opts.AllowedHosts).wrap(s, s.crossOrigin(mux)))
 }
 
 // logRequests logs each request at debug level once it is answered.
