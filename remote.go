@@ -23,7 +23,9 @@ type RemoteConfig struct {
 	Advertise string
 	// Secret must be known to every worker node that joins: a join answers
 	// a random challenge with an HMAC under it, so the secret never
-	// crosses the network. Required unless Listen is a loopback address.
+	// crosses the network. Required unless Listen is a loopback address;
+	// when set, at least 16 bytes and not blank (make one with openssl
+	// rand -hex 32).
 	Secret string
 	// TLS, when set, encrypts the transport (and with a CA, requires the
 	// worker nodes' certificates).
@@ -55,8 +57,31 @@ func (r *RemoteConfig) validate() error {
 			return fmt.Errorf("gigq: Remote.Advertise %q: want HOST:PORT", r.Advertise)
 		}
 	}
+	if r.Secret != "" {
+		if err := checkSecret("Remote.Secret", r.Secret); err != nil {
+			return err
+		}
+	}
 	if r.Secret == "" && !loopback(host) {
 		return fmt.Errorf("gigq: refusing to accept worker nodes on %s without a secret: set Remote.Secret (--remote-secret or GIGQ_REMOTE_SECRET), or listen on a loopback address", r.Listen)
+	}
+	return nil
+}
+
+// minSecretLen is the shortest Remote.Secret (and WorkerNodeConfig.Secret)
+// accepted, in bytes.
+const minSecretLen = 16
+
+// checkSecret refuses a secret that is blank or shorter than
+// minSecretLen, saying how to make one. An empty secret is no secret:
+// the caller decides whether that is allowed.
+func checkSecret(field, secret string) error {
+	if strings.TrimSpace(secret) == "" {
+		return fmt.Errorf("gigq: %s is blank: use at least %d random bytes, e.g. the output of openssl rand -hex 32", field, minSecretLen)
+	}
+	if len(secret) < minSecretLen {
+		return fmt.Errorf("gigq: %s is %d bytes long: use at least %d random bytes, e.g. the output of openssl rand -hex 32",
+			field, len(secret), minSecretLen)
 	}
 	return nil
 }

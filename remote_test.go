@@ -196,12 +196,15 @@ func TestRemoteJobsGoOnlyToNodesWithTheirHandler(t *testing.T) {
 	require.Equal(t, gigq.StatusPending, status(t, primary, id).Status)
 }
 
+// rightSecret is a primary's secret in the tests (openssl rand -hex 16).
+const rightSecret = "9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
+
 func TestRemoteWrongSecretRefused(t *testing.T) {
 	t.Parallel()
-	primary := openPrimary(t, gigq.Config{Remote: &gigq.RemoteConfig{Listen: "127.0.0.1:0", Secret: "right"}})
-	bad := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "bad", Secret: "wrong", Tasks: []string{"echo"}})
+	primary := openPrimary(t, gigq.Config{Remote: &gigq.RemoteConfig{Listen: "127.0.0.1:0", Secret: rightSecret}})
+	bad := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "bad", Secret: "wrong-secret-of-32-bytes-0123456", Tasks: []string{"echo"}})
 	require.Contains(t, bad.expect("refused"), "wrong secret")
-	good := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "good", Secret: "right", Tasks: []string{"echo"}})
+	good := startChild(t, childEnv{Join: primary.RemoteAddress(), ID: "good", Secret: rightSecret, Tasks: []string{"echo"}})
 	good.expect("joined")
 	infos, err := primary.Nodes(testCtx(t))
 	require.NoError(t, err)
@@ -225,10 +228,32 @@ func TestRemoteRefusesPublicListenWithoutSecret(t *testing.T) {
 		Remote: &gigq.RemoteConfig{Listen: "10.1.2.3:7420"}})
 	require.ErrorContains(t, err, "without a secret")
 	_, err = gigq.Open(context.Background(), gigq.Config{Path: dbPath(t), Workers: gigq.NoWorkers,
-		Remote: &gigq.RemoteConfig{Listen: "0.0.0.0:7420", Secret: "s"}})
+		Remote: &gigq.RemoteConfig{Listen: "0.0.0.0:7420", Secret: rightSecret}})
 	require.ErrorContains(t, err, "Advertise")
 	_, err = gigq.Open(context.Background(), gigq.Config{Path: dbPath(t), Workers: gigq.NoWorkers})
 	require.ErrorContains(t, err, "NoWorkers")
+}
+
+// TestRemoteRefusesShortSecret: a secret shorter than 16 bytes, or blank,
+// is refused by Open and by StartWorkerNode, saying how to make one;
+// nothing listens.
+func TestRemoteRefusesShortSecret(t *testing.T) {
+	t.Parallel()
+	reg := gigq.NewRegistry().MustAdd(echoTask("echo"))
+	for _, tc := range []struct{ secret, want string }{
+		{"s3cret", "6 bytes long: use at least 16"},
+		{"0123456789abcde", "15 bytes long"},
+		{"                    ", "blank"},
+	} {
+		_, err := gigq.Open(context.Background(), gigq.Config{Path: dbPath(t), Workers: gigq.NoWorkers,
+			Remote: &gigq.RemoteConfig{Listen: "127.0.0.1:0", Secret: tc.secret}})
+		require.ErrorContains(t, err, "Remote.Secret is "+tc.want, "%q", tc.secret)
+		require.ErrorContains(t, err, "openssl rand -hex 32")
+		_, err = gigq.StartWorkerNode(context.Background(), gigq.WorkerNodeConfig{Join: "127.0.0.1:7420", Registry: reg,
+			Secret: tc.secret})
+		require.ErrorContains(t, err, "worker node Secret is "+tc.want, "%q", tc.secret)
+		require.ErrorContains(t, err, "openssl rand -hex 32")
+	}
 }
 
 func TestRemoteNodeLossRequeuesItsJobs(t *testing.T) {

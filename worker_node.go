@@ -120,6 +120,11 @@ func StartWorkerNode(ctx context.Context, cfg WorkerNodeConfig) (*WorkerNode, er
 	case cfg.ShutdownTimeout < 0:
 		return nil, fmt.Errorf("gigq: worker node ShutdownTimeout must not be negative (got %s)", cfg.ShutdownTimeout)
 	}
+	if cfg.Secret != "" {
+		if err := checkSecret("worker node Secret", cfg.Secret); err != nil {
+			return nil, err
+		}
+	}
 	if _, _, err := net.SplitHostPort(cfg.Join); err != nil {
 		return nil, fmt.Errorf("gigq: worker node Join %q: want the primary's HOST:PORT, e.g. 10.0.0.5:7420", cfg.Join)
 	}

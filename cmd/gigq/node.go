@@ -31,11 +31,12 @@ const httpShutdownTimeout = 10 * time.Second
 
 func (a *app) nodeCmd() *cobra.Command {
 	var (
-		wf    workerFlags
-		rf    remoteFlags
-		rp    primaryFlags
-		addr  string
-		token string
+		wf        workerFlags
+		rf        remoteFlags
+		rp        primaryFlags
+		addr      string
+		token     string
+		httpHosts []string
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -49,7 +50,18 @@ worker does (--shutdown-grace).
 The server listens on loopback by default. With --token (or GIGQ_TOKEN)
 every /api/ request must send "Authorization: Bearer <token>", and the
 dashboard asks for the token once (/login) and keeps an HttpOnly session
-cookie; binding a non-loopback address without a token is refused.
+cookie (a random session id, ended by Log out or after 12h); binding a
+non-loopback address without a token is refused. A token (or
+--remote-secret) shorter than 16 bytes, or given but blank, is refused:
+make one with openssl rand -hex 32. GIGQ_TOKEN set to "" counts as unset.
+
+With or without a token, the server refuses what a web page on another
+site could make a browser send: a POST from another origin (403, by
+net/http's CrossOriginProtection), a request whose Host is not localhost,
+an IP address, --http's host or a --http-host name (421: this stops DNS
+rebinding; give --http-host for each name a reverse proxy or DNS uses),
+and a body without its Content-Type (415: application/json; YAML or JSON
+for /api/workflows). POST /api/clear needs ?before=TIME or ?before=now.
 
 With --remote-listen the node is also a primary: worker nodes on other
 machines ("gigq worker --join HOST:PORT", no database of their own) join it
@@ -66,9 +78,9 @@ certificate. A worker node silent for --remote-heartbeat-timeout (or whose
 connection drops) is taken for lost: its running attempts fail with
 "node <id> lost" and are retried elsewhere.`,
 		Example: `  gigq node
-  gigq node --http 0.0.0.0:7777 --token "$(openssl rand -hex 16)" --concurrency 4
+  gigq node --http 0.0.0.0:7777 --http-host gigq.example.com --token "$(openssl rand -hex 32)" --concurrency 4
   curl -s localhost:7777/api/stats
-  GIGQ_REMOTE_SECRET=s3cret gigq node --remote-listen 0.0.0.0:7420 --remote-advertise 10.0.0.5:7420 --concurrency 0`,
+  GIGQ_REMOTE_SECRET=$(openssl rand -hex 32) gigq node --remote-listen 0.0.0.0:7420 --remote-advertise 10.0.0.5:7420 --concurrency 0`,
 		Annotations: map[string]string{annotDefaultLevel: "info"},
 		Args:        exactArgs(0, "no arguments"),
 		RunE: runtimeE(func(cmd *cobra.Command, _ []string) error {
@@ -85,10 +97,20 @@ connection drops) is taken for lost: its running attempts fail with
 			if err := wf.validate(minConcurrency); err != nil {
 				return err
 			}
+			source := "--token"
 			if !cmd.Flags().Changed("token") {
-				token = a.getenv(envToken)
+				token, source = a.getenv(envToken), envToken
+			}
+			if source == "--token" || token != "" {
+				if err := checkSecret(source, envToken, token); err != nil {
+					return err
+				}
 			}
 			if err := checkBind(addr, token); err != nil {
+				return err
+			}
+			allowedHosts, err := hostsOf(addr, httpHosts)
+			if err != nil {
 				return err
 			}
 			cfg := wf.config(a)
@@ -120,14 +142,18 @@ connection drops) is taken for lost: its running attempts fail with
 					a.log.Info().Str("join", join).Int("workers", max(wf.concurrency, 0)).Bool("secret", rf.secret != "").
 						Bool("tls", cfg.Remote.TLS != nil).Msg("accepting worker nodes on " + join)
 				}
-				return a.serveHTTP(ctx, ln, n, web.Options{Token: token, Gatherer: reg, Logger: &a.log})
+				return a.serveHTTP(ctx, ln, n, web.Options{Token: token, AllowedHosts: allowedHosts, Gatherer: reg, Logger: &a.log})
 			})
 		}),
 	}
 	f := cmd.Flags()
 	wf.register(f)
 	f.StringVar(&addr, "http", defaultHTTPAddr, "address the HTTP server listens on (host:port)")
-	f.StringVar(&token, "token", "", "bearer token required on every /api/ request (env "+envToken+" when --token is not given)")
+	f.StringVar(&token, "token", "", "bearer token required on every /api/ request, at least 16 bytes, e.g. $(openssl rand -hex 32) (env "+
+		envToken+" when --token is not given)")
+	f.StringArrayVar(&httpHosts, "http-host", nil,
+		"a name clients reach the HTTP server by, e.g. a reverse proxy's gigq.example.com: requests for other names "+
+			"than localhost, IP addresses and --http's host are refused (repeatable)")
 	rp.register(f)
 	rf.register(f)
 	return cmd
@@ -213,6 +239,24 @@ func checkBind(addr, token string) error {
 	return usageErrorf("refusing to serve the HTTP API on non-loopback address %s without a token: "+
 		"anyone who can reach it could submit, cancel and delete jobs; set --token (or %s), or listen on loopback (e.g. --http %s)",
 		addr, envToken, defaultHTTPAddr)
+}
+
+// hostsOf returns the names the HTTP server answers to besides loopback
+// names and IP addresses (web.Options.AllowedHosts): --http's host when
+// it is a name, and each --http-host.
+func hostsOf(addr string, httpHosts []string) ([]string, error) {
+	var out []string
+	if host, _, err := net.SplitHostPort(addr); err == nil && host != "" && net.ParseIP(host) == nil {
+		out = append(out, host)
+	}
+	for _, h := range httpHosts {
+		if h == "" || strings.ContainsAny(h, "/ \t@?#") {
+			return nil, usageErrorf("invalid --http-host %q: want a host name as clients send it, e.g. gigq.example.com "+
+				"(no scheme or path; a port is ignored)", h)
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // isLoopback reports whether host names only the loopback interface. An

@@ -255,10 +255,10 @@ func TestRemoteCLISecret(t *testing.T) {
 	t.Parallel()
 	bin := gigqBinary(t)
 	db := newDB(t)
-	const secret = "s3cr3t-b7f1e9"
+	const secret = "5d2b8e0f4a6c1e3b7d9f2a4c6e8b0d1f" // openssl rand -hex 16
 	primary, join := startPrimary(t, bin, db, "127.0.0.1:0", "--concurrency", "0", "--remote-secret", secret)
 
-	bad := startWorkerNode(t, bin, join, "wn-bad", "--remote-secret", "not-it")
+	bad := startWorkerNode(t, bin, join, "wn-bad", "--remote-secret", "not-the-primary-secret-0123456789")
 	good := startProcWith(t, []string{envRemoteSecret + "=" + secret}, bin, "worker", "--join", join, "--worker-id", "wn-good",
 		"--log-format", "json", "--log-level", "info")
 	require.Equal(t, 1, bad.wait(t, testTimeout), "stderr:\n%s", bad.stderr.String())

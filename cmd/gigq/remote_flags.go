@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,8 +44,14 @@ func (*remoteFlags) names() []string {
 // resolve reads the secret from the environment when --remote-secret was
 // not given, and checks that the TLS flags come together.
 func (rf *remoteFlags) resolve(a *app, cmd *cobra.Command) error {
+	source := "--remote-secret"
 	if !cmd.Flags().Changed("remote-secret") {
-		rf.secret = a.getenv(envRemoteSecret)
+		rf.secret, source = a.getenv(envRemoteSecret), envRemoteSecret
+	}
+	if source == "--remote-secret" || rf.secret != "" {
+		if err := checkSecret(source, envRemoteSecret, rf.secret); err != nil {
+			return err
+		}
 	}
 	switch {
 	case rf.tlsCert != "" && rf.tlsKey == "":
@@ -53,6 +62,29 @@ func (rf *remoteFlags) resolve(a *app, cmd *cobra.Command) error {
 		return usageErrorf("--remote-tls-ca needs --remote-tls-cert and --remote-tls-key: both sides of the link present a certificate")
 	}
 	return nil
+}
+
+// minSecretLen is the shortest --token or --remote-secret accepted, in
+// bytes (as the root package's Remote.Secret).
+const minSecretLen = 16
+
+// checkSecret refuses a token or secret that was given (a flag given, even
+// empty, or its environment variable set to something) but is empty,
+// blank, or shorter than minSecretLen, saying how to make one. source
+// names where it came from (the flag, or env, the environment variable).
+// An environment variable set to the empty string counts as not set, as
+// shells treat "VAR= cmd".
+func checkSecret(source, env, v string) error {
+	what := fmt.Sprintf("%d bytes long: use at least %d random bytes", len(v), minSecretLen)
+	switch {
+	case v == "":
+		what = "empty: give at least " + strconv.Itoa(minSecretLen) + " random bytes, or leave it out"
+	case strings.TrimSpace(v) == "":
+		what = "blank (only spaces): use at least " + strconv.Itoa(minSecretLen) + " random bytes"
+	case len(v) >= minSecretLen:
+		return nil
+	}
+	return usageErrorf("%s is %s; make one with openssl rand -hex 32, e.g. export %s=$(openssl rand -hex 32)", source, what, env)
 }
 
 // tls is the transport's TLS configuration, or nil without --remote-tls-cert.

@@ -48,7 +48,7 @@ back to it there, or to --advertise. Give it the primary's --remote-secret
 (a wrong secret), it prints why and exits 1. --once and --lease, which need
 the database, do not go with --join.`,
 		Example: `  gigq worker --concurrency 4
-  GIGQ_REMOTE_SECRET=s3cret gigq worker --join 10.0.0.5:7420 --concurrency 8 --worker-id gpu-1`,
+  GIGQ_REMOTE_SECRET="$SECRET" gigq worker --join 10.0.0.5:7420 --concurrency 8 --worker-id gpu-1`,
 		Annotations: map[string]string{annotDefaultLevel: "info"},
 		Args:        exactArgs(0, "no arguments"),
 		RunE: runtimeE(func(cmd *cobra.Command, _ []string) error {
