@@ -66,6 +66,11 @@ func (g *hostGuard) wrap(s *server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.allowed(r.Host) {
 			s.log.Debug().Str("host", r.Host).Str("remote", r.RemoteAddr).Msg("request for another host refused")
+			if hostName(r.Host) == "" {
+				s.fail(w, r, errorf(http.StatusMisdirectedRequest, "", "the request has no Host: send the node's "+
+					"address or one of its names (--http-host, web.Options.AllowedHosts) as Host"))
+				return
+			}
 			s.fail(w, r, errorf(http.StatusMisdirectedRequest, "",
 				"Host %q is not a name of this node: it answers to localhost, IP addresses and the names given with "+
 					"--http-host (web.Options.AllowedHosts); if clients reach it as %q (a reverse proxy, a DNS name), "+

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -146,6 +149,19 @@ func TestForeignHostRefused(t *testing.T) {
 		r = s.doWith(t, http.MethodPost, "/api/clear?before=now", "", nil, withHost(host))
 		r.requireError(t, http.StatusMisdirectedRequest, "--http-host")
 	}
+	// HTTP/1.0 has no Host: that is refused too.
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("GET /api/stats HTTP/1.0\r\n\r\n"))
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode, "%s", raw)
+	require.Contains(t, string(raw), "no Host")
 	require.Equal(t, before, stateOf(t, s), "nothing written")
 
 	for _, host := range []string{"localhost", "localhost:7777", "LOCALHOST.", "app.localhost:80", "127.0.0.1:7777",
