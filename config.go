@@ -27,6 +27,16 @@ type Config struct {
 	// ClientOnly opens the database for submitting and reading only: no
 	// workers, no dispatch (a process that only submits, like the CLI).
 	ClientOnly bool
+	// ReadOnly opens the database for reading only, as a ClientOnly node
+	// that never writes: no migration, and the file is never created or
+	// changed (a missing one is an error naming the path). Status, Result,
+	// List, Stats, QueueStats, Nodes, Workflow, Schedules, Wait and
+	// Subscribe work; every write (Submit, Cancel, Requeue, schedules,
+	// workflows) returns an error matching ErrReadOnly. It works on a file,
+	// or in a folder, this process may not write (where SQLite cannot make
+	// the -shm file it reads through and no -wal file holds commits, the
+	// file is read as immutable). Remote must not be set.
+	ReadOnly bool
 	// WorkerID is written as worker_id on the jobs this node runs.
 	// Default "<hostname>-<pid>".
 	WorkerID string
@@ -147,6 +157,8 @@ func (c Config) validate() error {
 		return errors.New("gigq: Workers is NoWorkers but Remote is not set: a node without workers of its own needs worker nodes (Remote), or use ClientOnly")
 	case c.Workers < 0 && c.Workers != NoWorkers:
 		return fmt.Errorf("gigq: Workers must be at least 1 (got %d); use ClientOnly for a node without workers", c.Workers)
+	case c.Remote != nil && c.ReadOnly:
+		return errors.New("gigq: Remote needs a node that writes; it cannot be ReadOnly")
 	case c.Remote != nil && c.ClientOnly:
 		return errors.New("gigq: Remote needs a node that dispatches jobs; it cannot be ClientOnly")
 	case c.Sync != "normal" && c.Sync != "full":

@@ -51,6 +51,15 @@ type Node struct {
 // migrations and starts the node's actors. Unless cfg.ClientOnly, the node
 // starts running the registered tasks' jobs at once. Close it when done.
 //
+// Open writes only to a file that is gigq's own: new or empty, with gigq's
+// ApplicationID, or a database of an earlier gigq (adopted: given the id).
+// Any other file (another program's SQLite database, a GigQ (Python) one,
+// one that is not SQLite, a damaged one) gives an error matching
+// ErrNotGigq that says what the file looks like, and is left byte for byte
+// as it was. A file or folder this process may not write gives an error
+// matching fs.ErrPermission that names it, before anything starts: use
+// Config.ReadOnly to read such a file.
+//
 // An invalid cfg gives an error that names the field, and a ctx already
 // ended its error; then nothing was opened. ctx is not kept: the node
 // runs until Close.
@@ -67,7 +76,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		log = *cfg.Logger
 	}
 	workers := cfg.Workers
-	if cfg.ClientOnly || workers == NoWorkers {
+	if cfg.ClientOnly || cfg.ReadOnly || workers == NoWorkers {
 		workers = 0
 	}
 	var remote *actors.RemoteConfig
@@ -88,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		observer = m
 	}
-	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync), BusyTimeout: cfg.BusyTimeout})
+	store, err := persistence.Open(cfg.Path, persistence.Options{Sync: persistence.Sync(cfg.Sync), BusyTimeout: cfg.BusyTimeout, ReadOnly: cfg.ReadOnly})
 	if err != nil {
 		unregisterMetrics(cfg.Metrics, m)
 		return nil, fmt.Errorf("gigq: %w", err)
@@ -97,6 +106,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, log: log, store: store, hub: newHub(), baseCancel: cancel, done: make(chan struct{}), metrics: m}
 	if cfg.Events != nil {
 		n.hub.attach(cfg.Events)
+	}
+	if cfg.ReadOnly {
+		return n.startReadOnly(), nil
 	}
 	n.sys, err = actors.Start(actors.Deps{
 		Store:             store,
@@ -153,6 +165,9 @@ func (n *Node) Close(ctx context.Context) error {
 }
 
 func (n *Node) shutdown(ctx context.Context) error {
+	if n.sys == nil {
+		return n.closeReadOnly()
+	}
 	var errs []error
 	grace, cancel := context.WithTimeout(ctx, n.cfg.ShutdownTimeout)
 	err := n.sys.Drain(grace)
@@ -243,6 +258,9 @@ type SubmitResult struct {
 func (n *Node) SubmitJob(ctx context.Context, function string, params any, opts *SubmitOpts) (SubmitResult, error) {
 	if n.closed.Load() {
 		return SubmitResult{}, ErrClosed
+	}
+	if err := n.writable(); err != nil {
+		return SubmitResult{}, err
 	}
 	job, err := newJob(function, params, opts)
 	if err != nil {
@@ -445,6 +463,9 @@ func (n *Node) change(ctx context.Context, c *messages.ChangeJobs) (int, error) 
 	if n.closed.Load() {
 		return 0, ErrClosed
 	}
+	if err := n.writable(); err != nil {
+		return 0, err
+	}
 	return n.sys.Change(ctx, c)
 }
 
@@ -520,6 +541,9 @@ func batchStatsOf(b messages.BatchStats) BatchStats { return BatchStats(b) }
 func (n *Node) BatchStats(ctx context.Context) (BatchStats, error) {
 	if n.closed.Load() {
 		return BatchStats{}, ErrClosed
+	}
+	if n.sys == nil {
+		return BatchStats{}, nil // a read-only node applies no commands
 	}
 	b, err := n.sys.BatchStats(ctx)
 	return batchStatsOf(b), err

@@ -106,7 +106,12 @@ func (r *RemoteConfig) actorsConfig() (*actors.RemoteConfig, error) {
 
 // RemoteAddress is the address worker nodes join this node at ("" unless
 // it was opened with Config.Remote).
-func (n *Node) RemoteAddress() string { return n.sys.RemoteAddress() }
+func (n *Node) RemoteAddress() string {
+	if n.sys == nil {
+		return "" // a read-only node
+	}
+	return n.sys.RemoteAddress()
+}
 
 func wildcard(host string) bool {
 	ip := net.ParseIP(host)

@@ -245,6 +245,9 @@ func (n *Node) changeSchedule(ctx context.Context, c *messages.ChangeSchedule) (
 	if n.closed.Load() {
 		return nil, ErrClosed
 	}
+	if err := n.writable(); err != nil {
+		return nil, err
+	}
 	row, err := n.sys.ChangeSchedule(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("gigq: %w", err)

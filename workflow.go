@@ -182,6 +182,9 @@ func (w *Workflow) Submit(ctx context.Context, n *Node) (WorkflowID, map[string]
 	for i := range jobs {
 		jobs[i].WorkflowID = id
 	}
+	if err := n.writable(); err != nil {
+		return "", nil, err
+	}
 	if err := n.sys.SubmitWorkflow(ctx, persistence.NewWorkflow{ID: id, Name: w.name}, jobs); err != nil {
 		return "", nil, fmt.Errorf("gigq: submit workflow %q: %w", w.name, err)
 	}

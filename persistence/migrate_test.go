@@ -95,7 +95,9 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 func TestMigrateIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "gigq.db")
-	// A table the first migration creates, already there: it fails.
+	// A table the first migration creates, already there in a file of
+	// gigq's (its application id): it fails.
+	rawExec(t, path, fmt.Sprintf(`PRAGMA application_id = %d`, ApplicationID))
 	rawExec(t, path, `CREATE TABLE gigq_meta (key TEXT)`)
 
 	_, err := Open(path, Options{})

@@ -20,7 +20,7 @@ func TestOpenNotADatabase(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, content, 0o600))
 
 	_, err := persistence.Open(path, persistence.Options{})
-	require.ErrorContains(t, err, "not a SQLite database")
+	require.ErrorContains(t, err, "not an SQLite database")
 
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)

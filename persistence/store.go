@@ -3,8 +3,6 @@ package persistence
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,6 +42,10 @@ type Options struct {
 	// holds the file at its current size. Default 0: no limit beyond
 	// SQLite's own. It can be changed later with SetMaxPageCount.
 	MaxPageCount int64
+	// ReadOnly opens the store for reading only: no write connection, no
+	// migration, and the file is never created or changed (a missing file
+	// is an error). Every write returns ErrReadOnly. See OpenReadOnly.
+	ReadOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -51,7 +53,7 @@ func (o Options) withDefaults() Options {
 		o.Sync = SyncNormal
 	}
 	if o.BusyTimeout <= 0 {
-		o.BusyTimeout = 5 * time.Second
+		o.BusyTimeout = defaultBusyTimeout
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4
@@ -99,6 +101,9 @@ type Store struct {
 // the number of jobs in the table.
 func (s *Store) ReleasedDependents() int64 { return s.released.Load() }
 
+// defaultBusyTimeout is Options.BusyTimeout's default.
+const defaultBusyTimeout = 5 * time.Second
+
 // noPageLimit is the largest max_page_count SQLite accepts: no limit.
 const noPageLimit = 4294967294
 
@@ -124,90 +129,6 @@ func (s *Store) applyPageLimit() error {
 	}
 	s.pagesSet = want
 	return nil
-}
-
-// Open opens (creating if needed) the database at path, sets its pragmas,
-// verifies them, and applies the embedded migrations.
-func Open(path string, opts Options) (_ *Store, err error) {
-	opts = opts.withDefaults()
-	if path == "" {
-		return nil, fmt.Errorf("open store: empty database path")
-	}
-	if opts.Sync != SyncNormal && opts.Sync != SyncFull {
-		return nil, fmt.Errorf("open store: sync %q is not one of normal, full", opts.Sync)
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("open store %s: directory %s does not exist", path, dir)
-		}
-	}
-	conn, err := openWriteConn(path, opts.BusyTimeout)
-	if err != nil {
-		if sqlite.ErrCode(err).ToPrimary() == sqlite.ResultNotADB {
-			return nil, fmt.Errorf("open store %s: the file is not a SQLite database (it was left untouched): check the path", path)
-		}
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	// s is not the named result: the returns below set that to nil, and
-	// the cleanup must still close what was opened.
-	s := &Store{path: path, opts: opts, conn: conn}
-	defer func() {
-		if err != nil {
-			_ = s.Close()
-		}
-	}()
-	conn.SetBusyTimeout(opts.BusyTimeout)
-	if err := setPragmas(conn, opts.Sync); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if _, err := migrate(conn, opts.Now()); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, interpretError(err))
-	}
-	s.pool, err = sqlitex.NewPool(path, sqlitex.PoolOptions{
-		Flags:    sqlite.OpenReadOnly | sqlite.OpenWAL,
-		PoolSize: opts.ReadConns,
-		PrepareConn: func(c *sqlite.Conn) error {
-			c.SetBusyTimeout(opts.BusyTimeout)
-			return nil
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open read pool %s: %w", path, err)
-	}
-	s.SetMaxPageCount(opts.MaxPageCount)
-	if err := s.applyPageLimit(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if s.seenSeq, err = s.readySeq(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if s.seenWf, err = s.metaValue("workflow_seq"); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if s.dataVer, err = s.dataVersion(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if s.ckpt, err = startCheckpointer(path); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// openWriteConn opens the write connection, in WAL mode. Two processes
-// that open a new file at once can make SQLite answer "database is locked"
-// at once, without waiting, while one of them switches the file to WAL (a
-// lock it cannot wait for without a deadlock): the open is tried again
-// until busyTimeout has passed.
-func openWriteConn(path string, busyTimeout time.Duration) (*sqlite.Conn, error) {
-	deadline := time.Now().Add(busyTimeout)
-	for {
-		conn, err := sqlite.OpenConn(path, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL)
-		code := sqlite.ErrCode(err).ToPrimary()
-		if err == nil || (code != sqlite.ResultBusy && code != sqlite.ResultLocked) || time.Now().After(deadline) {
-			return conn, err
-		}
-		time.Sleep(20 * time.Millisecond) // another process holds the lock for a moment
-	}
 }
 
 // setPragmas sets and verifies the connection's pragmas.

@@ -10,6 +10,9 @@ import (
 // Begin starts a write transaction (BEGIN IMMEDIATE: it takes the write
 // lock now, so statements inside it never meet SQLITE_BUSY).
 func (s *Store) Begin() error {
+	if s.conn == nil {
+		return fmt.Errorf("begin: %w (%s)", ErrReadOnly, s.path)
+	}
 	if s.inTx {
 		return fmt.Errorf("begin: a write transaction is already open")
 	}

@@ -32,7 +32,7 @@ shows the page after the job ID (the last one listed).`,
 				return usageErrorf("invalid --limit %d: must be at least 1", limit)
 			}
 			ctx := cmd.Context()
-			n, err := a.openClient(ctx)
+			n, err := a.openReader(ctx)
 			if err != nil {
 				return err
 			}

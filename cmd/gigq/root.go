@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -146,7 +147,7 @@ New here? Run "gigq demo".`,
 	root.AddCommand(
 		a.submitCmd(), a.statusCmd(), a.listCmd(), a.statsCmd(), a.cancelCmd(), a.requeueCmd(),
 		a.clearCmd(), a.workerCmd(), a.nodeCmd(), a.workflowCmd(), a.demoCmd(), a.benchCmd(), a.mcpCmd(),
-		a.scheduleCmd(), a.versionCmd(),
+		a.scheduleCmd(), a.checkCmd(), a.backupCmd(), a.versionCmd(),
 	)
 	return root
 }
@@ -216,12 +217,38 @@ func (a *app) openClient(ctx context.Context) (*gigq.Node, error) {
 	return gigq.Open(ctx, gigq.Config{Path: a.db, ClientOnly: true, WatchInterval: -1, Logger: &a.log})
 }
 
+// openReader opens the database for a command that only reads (status,
+// list, stats, schedule list, workflow status). It opens as openClient
+// does (which writes nothing to an up-to-date database, and whose close
+// removes the -wal and -shm files), and where gigq may not write the file
+// or its folder, read-only (Config.ReadOnly), which never creates or
+// changes the file. Close it with closeNode.
+func (a *app) openReader(ctx context.Context) (*gigq.Node, error) {
+	n, err := a.openClient(ctx)
+	if errors.Is(err, fs.ErrPermission) {
+		return gigq.Open(ctx, gigq.Config{Path: a.db, ReadOnly: true, WatchInterval: -1, Logger: &a.log})
+	}
+	return n, err
+}
+
 // withClient adapts a command that reads or submits: it opens a client
 // node for it, closes it after, and exits 1 on errors that carry no code.
 func (a *app) withClient(fn func(cmd *cobra.Command, n *gigq.Node, args []string) error) func(*cobra.Command, []string) error {
+	return a.withNode(a.openClient, fn)
+}
+
+// withReader is withClient for a command that only reads: it opens the
+// node with openReader.
+func (a *app) withReader(fn func(cmd *cobra.Command, n *gigq.Node, args []string) error) func(*cobra.Command, []string) error {
+	return a.withNode(a.openReader, fn)
+}
+
+// withNode opens a node with open for the command, closes it after, and
+// exits 1 on errors that carry no code.
+func (a *app) withNode(open func(context.Context) (*gigq.Node, error), fn func(cmd *cobra.Command, n *gigq.Node, args []string) error) func(*cobra.Command, []string) error {
 	return runtimeE(func(cmd *cobra.Command, args []string) (err error) {
 		ctx := cmd.Context()
-		n, err := a.openClient(ctx)
+		n, err := open(ctx)
 		if err != nil {
 			return err
 		}

@@ -101,7 +101,7 @@ func (a *app) scheduleListCmd() *cobra.Command {
 		Short: "List cron schedules",
 		Long:  `List the cron schedules by name, paused ones too. With --json, print a JSON list.`,
 		Args:  exactArgs(0, "no arguments"),
-		RunE: a.withClient(func(cmd *cobra.Command, n *gigq.Node, _ []string) error {
+		RunE: a.withReader(func(cmd *cobra.Command, n *gigq.Node, _ []string) error {
 			all, err := n.Schedules(cmd.Context())
 			if err != nil {
 				return err

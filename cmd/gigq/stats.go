@@ -20,7 +20,7 @@ func (a *app) statsCmd() *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 		RunE: runtimeE(func(cmd *cobra.Command, _ []string) (err error) {
 			ctx := cmd.Context()
-			n, err := a.openClient(ctx)
+			n, err := a.openReader(ctx)
 			if err != nil {
 				return err
 			}

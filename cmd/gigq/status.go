@@ -20,7 +20,7 @@ func (a *app) statusCmd() *cobra.Command {
 its result and its attempts. With --json, print the job as one JSON object
 with its executions (the attempts, oldest first).`,
 		Args: exactArgs(1, "exactly one argument, the job id"),
-		RunE: a.withClient(func(cmd *cobra.Command, n *gigq.Node, args []string) error {
+		RunE: a.withReader(func(cmd *cobra.Command, n *gigq.Node, args []string) error {
 			job, err := n.Status(cmd.Context(), gigq.JobID(args[0]))
 			if err != nil {
 				return err

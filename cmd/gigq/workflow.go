@@ -106,7 +106,7 @@ cancelled), its jobs' counts by state, and each job with its status and
 the jobs it depends on. With --json, print it as one JSON object with
 every job in the form "gigq status --json" prints.`,
 		Args: exactArgs(1, "exactly one argument, the workflow id"),
-		RunE: a.withClient(func(cmd *cobra.Command, n *gigq.Node, args []string) error {
+		RunE: a.withReader(func(cmd *cobra.Command, n *gigq.Node, args []string) error {
 			info, err := n.Workflow(cmd.Context(), gigq.WorkflowID(args[0]))
 			if err != nil {
 				return a.workflowError(args[0], err)
