@@ -33,19 +33,18 @@ func (e *FileError) Is(target error) bool {
 }
 
 func (e *FileError) Error() string {
-	path := e.Info.Path
-	own := fmt.Sprintf("gigq needs a file of its own: give it another path (--db), e.g. %s", otherPath(path))
+	path, other := e.Info.Path, otherPath(e.Info.Path)
 	switch e.Info.Kind {
 	case FileGigQPython:
-		return fmt.Sprintf("%s is %s, not gigq's: gigq left it untouched. %s; to move GigQ's jobs over, see \"Coming from GigQ (Python)\" in gigq's README",
-			path, e.Info.Describe(), own)
+		return fmt.Sprintf("%s is %s, not gigq's: gigq left it untouched. gigq needs a file of its own (--db), e.g. %s; to move GigQ's jobs over, see \"Coming from GigQ (Python)\" in gigq's README",
+			path, e.Info.Describe(), other)
 	case FileDamaged:
-		return fmt.Sprintf("%s is %s: gigq left it untouched; run gigq check --db %s to see what SQLite reports, then restore it from a copy (gigq backup makes one), or %s",
-			path, e.Info.Describe(), path, own)
+		return fmt.Sprintf("%s is %s: gigq left it untouched; run gigq check --db %s to see what SQLite reports, then restore it from a copy (gigq backup makes one), or give gigq a new file (--db), e.g. %s",
+			path, e.Info.Describe(), path, other)
 	case FileNotSQLite:
-		return fmt.Sprintf("%s is not an SQLite database: gigq left it untouched; check the path, or %s (a new path creates one)", path, own)
+		return fmt.Sprintf("%s is not an SQLite database: gigq left it untouched; check the path, or give gigq a file of its own (--db; a new path creates one), e.g. %s", path, other)
 	}
-	return fmt.Sprintf("%s is %s: gigq left it untouched; %s", path, e.Info.Describe(), own)
+	return fmt.Sprintf("%s is %s: gigq left it untouched; give gigq a file of its own (--db), e.g. %s", path, e.Info.Describe(), other)
 }
 
 // otherPath suggests a path for gigq's own database beside path.

@@ -322,7 +322,8 @@ func readSchema(path string, hasWAL bool, fi *FileInfo) error {
 			if !slices.Contains(fi.Tables, table) {
 				continue
 			}
-			if err := sqlitex.ExecuteTransient(conn, "SELECT count(*) FROM "+table, nil); err != nil {
+			// Every row and column: count(*) may read an index instead.
+			if err := sqlitex.ExecuteTransient(conn, "SELECT * FROM "+table, nil); err != nil {
 				return err
 			}
 		}
