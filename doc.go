@@ -47,6 +47,20 @@
 // however many nodes share the file. A node opened with Config.Remote is
 // a primary that worker nodes on other machines join (StartWorkerNode).
 //
+// # The database file
+//
+// Open writes only to a file that is gigq's own: new or empty (it gets
+// gigq's schema and ApplicationID), with gigq's application id, or a
+// database of an earlier gigq (adopted). It reads the file first without
+// changing a byte, and refuses anything else — another program's SQLite
+// database, a GigQ (Python) one, a file that is not SQLite, a damaged one
+// — with an error matching ErrNotGigq that says what the file looks like;
+// a file or folder the process may not write with one matching
+// fs.ErrPermission. Config.ReadOnly opens a node that only reads (writes
+// return ErrReadOnly), on a file or in a folder it may not write. Check
+// runs SQLite's integrity check, and Backup makes a consistent copy while
+// nodes run.
+//
 // # Job states
 //
 // pending -> running -> completed; a failed or timed-out attempt goes back

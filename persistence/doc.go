@@ -14,6 +14,13 @@
 // applies all the commands that are waiting in one transaction (group
 // commit) and answers each caller only after COMMIT.
 //
+// Before it opens the write connection, Open inspects the file (Inspect):
+// its header with a plain read, and its schema and application id on an
+// immutable read-only connection, so that a file that is not gigq's is
+// refused (a *FileError) without a byte or a -wal/-shm file changed, and
+// a file or folder it may not write with a *PermissionError. New files get
+// ApplicationID. With Options.ReadOnly there is no write connection.
+//
 // # Pragmas and durability
 //
 // journal_mode=WAL (verified on open), foreign_keys=ON, busy_timeout (5 s by

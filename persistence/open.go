@@ -78,15 +78,7 @@ func Open(path string, opts Options) (_ *Store, err error) {
 	if _, err := migrate(conn, opts.Now()); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, interpretError(err))
 	}
-	s.pool, err = sqlitex.NewPool(path, sqlitex.PoolOptions{
-		Flags:    sqlite.OpenReadOnly | sqlite.OpenWAL,
-		PoolSize: opts.ReadConns,
-		PrepareConn: func(c *sqlite.Conn) error {
-			c.SetBusyTimeout(opts.BusyTimeout)
-			return nil
-		},
-	})
-	if err != nil {
+	if s.pool, err = newReadPool(path, sqlite.OpenWAL, opts); err != nil {
 		return nil, fmt.Errorf("open read pool %s: %w", path, err)
 	}
 	s.SetMaxPageCount(opts.MaxPageCount)
@@ -106,6 +98,19 @@ func Open(path string, opts Options) (_ *Store, err error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// newReadPool opens the pool of read-only connections to path (a file
+// name, or with sqlite.OpenURI in flags a URI).
+func newReadPool(path string, flags sqlite.OpenFlags, opts Options) (*sqlitex.Pool, error) {
+	return sqlitex.NewPool(path, sqlitex.PoolOptions{
+		Flags:    sqlite.OpenReadOnly | flags,
+		PoolSize: opts.ReadConns,
+		PrepareConn: func(c *sqlite.Conn) error {
+			c.SetBusyTimeout(opts.BusyTimeout)
+			return nil
+		},
+	})
 }
 
 // damaged turns SQLite's corruption errors into a *FileError that says to
@@ -248,14 +253,7 @@ func openReadOnly(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := sqlitex.NewPool(uri, sqlitex.PoolOptions{
-		Flags:    sqlite.OpenReadOnly | sqlite.OpenURI,
-		PoolSize: opts.ReadConns,
-		PrepareConn: func(c *sqlite.Conn) error {
-			c.SetBusyTimeout(opts.BusyTimeout)
-			return nil
-		},
-	})
+	pool, err := newReadPool(uri, sqlite.OpenURI, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s read-only: %w", path, err)
 	}
