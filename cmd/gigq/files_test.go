@@ -141,3 +141,20 @@ func TestBackupWhileWorkerRuns(t *testing.T) {
 	require.NoError(t, w.cmd.Process.Signal(os.Interrupt))
 	require.Equal(t, 0, w.wait(t, 30*time.Second), w.stderr.String())
 }
+
+// TestCheckBackupUsage: wrong arguments to check and backup exit 2, and
+// both commands are listed in the help.
+func TestCheckBackupUsage(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	for _, args := range [][]string{{"check", "extra"}, {"check", "--bogus"}, {"backup"}, {"backup", "a", "b"}} {
+		r := runCLI(t, append(args, "--db", db)...)
+		require.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		require.Contains(t, r.stderr, "--help", args)
+	}
+	r := runCLI(t, "--help")
+	require.Equal(t, 0, r.code)
+	require.Contains(t, r.stdout, "check       Check the database file for damage")
+	require.Contains(t, r.stdout, "backup      Copy the database to PATH")
+	require.NoFileExists(t, db, "usage errors open nothing")
+}

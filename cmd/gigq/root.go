@@ -120,7 +120,10 @@ Submit jobs with "gigq submit", run them with "gigq worker" (in another
 terminal, or on another process sharing the file), and inspect them with
 "gigq status", "gigq list" and "gigq stats". Jobs with dependencies are
 submitted together from a YAML or JSON file with "gigq workflow submit".
-New here? Run "gigq demo".`,
+"gigq check" checks the file for damage, "gigq backup" copies it while
+workers run. gigq opens only files that are its own, and leaves any other
+(another program's, GigQ's, a damaged one) untouched. New here? Run
+"gigq demo".`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
