@@ -50,6 +50,9 @@ func Check(ctx context.Context, path string, quick bool) (*CheckResult, error) {
 		return nil, &FileError{Info: info}
 	}
 	if err != nil {
+		if !isCorrupt(err) {
+			return nil, fmt.Errorf("check %s: %w", path, interpretError(err))
+		}
 		res.Problems = append(res.Problems, "SQLite cannot read it: "+sqliteMessage(err))
 		return res, nil
 	}
@@ -67,6 +70,9 @@ func Check(ctx context.Context, path string, quick bool) (*CheckResult, error) {
 		return nil, ctx.Err()
 	}
 	if err != nil {
+		if !isCorrupt(err) {
+			return nil, fmt.Errorf("check %s: %w", path, interpretError(err))
+		}
 		res.Problems = append(res.Problems, "the check stopped: "+sqliteMessage(err))
 	}
 	if len(lines) != 1 || lines[0] != "ok" {

@@ -148,7 +148,7 @@ func Inspect(path string) (*FileInfo, error) {
 		return fi, nil
 	}
 	if err := readSchema(path, hasWAL, fi); err != nil {
-		if code := sqlite.ErrCode(err).ToPrimary(); code == sqlite.ResultCorrupt || code == sqlite.ResultNotADB {
+		if isCorrupt(err) {
 			fi.Kind, fi.Detail = FileDamaged, sqliteMessage(err)
 			return fi, nil
 		}

@@ -100,6 +100,12 @@ func Open(path string, opts Options) (_ *Store, err error) {
 	return s, nil
 }
 
+// isCorrupt reports whether err is SQLite's word for a damaged file.
+func isCorrupt(err error) bool {
+	code := sqlite.ErrCode(err).ToPrimary()
+	return code == sqlite.ResultCorrupt || code == sqlite.ResultNotADB
+}
+
 // newReadPool opens the pool of read-only connections to path (a file
 // name, or with sqlite.OpenURI in flags a URI).
 func newReadPool(path string, flags sqlite.OpenFlags, opts Options) (*sqlitex.Pool, error) {
@@ -116,7 +122,7 @@ func newReadPool(path string, flags sqlite.OpenFlags, opts Options) (*sqlitex.Po
 // damaged turns SQLite's corruption errors into a *FileError that says to
 // run gigq check.
 func damaged(path string, err error) error {
-	if code := sqlite.ErrCode(err).ToPrimary(); code == sqlite.ResultCorrupt || code == sqlite.ResultNotADB {
+	if isCorrupt(err) {
 		return &FileError{Info: &FileInfo{Path: path, Kind: FileDamaged, Exists: true, Detail: sqliteMessage(err)}}
 	}
 	return err
