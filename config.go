@@ -35,7 +35,11 @@ type Config struct {
 	// workflows) returns an error matching ErrReadOnly. It works on a file,
 	// or in a folder, this process may not write (where SQLite cannot make
 	// the -shm file it reads through and no -wal file holds commits, the
-	// file is read as immutable). Remote must not be set.
+	// file is read as immutable). It reads through the -wal file as any
+	// SQLite reader does, so it sees other processes' commits; in a folder
+	// it may write, SQLite may leave the usual -wal and -shm files beside
+	// the database, which the next node that writes removes. Remote must
+	// not be set.
 	ReadOnly bool
 	// WorkerID is written as worker_id on the jobs this node runs.
 	// Default "<hostname>-<pid>".
