@@ -44,7 +44,8 @@ type Node struct {
 	closed     atomic.Bool
 	closeOnce  sync.Once
 	closeErr   error
-	metrics    *metrics // nil without Config.Metrics
+	closeDone  atomic.Bool // Close has returned: nothing runs any more
+	metrics    *metrics    // nil without Config.Metrics
 }
 
 // Open opens (creating if needed) the database in cfg.Path, applies the
@@ -130,6 +131,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Observer:          observer,
 		Remote:            remote,
 		BaseContext:       base,
+		OnDamage:          func(error) { cancel() }, // stop the handlers: nothing they do can be written
+		Path:              cfg.Path,
 		Logger:            log,
 		Clock:             cfg.clock,
 	})
@@ -139,6 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		unregisterMetrics(cfg.Metrics, m)
 		return nil, fmt.Errorf("gigq: %w", err)
 	}
+	store.OnCorrupt(func(err error) { n.sys.ReportDamage(err) }) // the checkpointer's
 	if m != nil {
 		m.node.Store(n)
 	}
@@ -156,10 +160,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 // attempts it gave them, which go back to pending without using an
 // attempt), commits the last reports, stops the actors and closes the
 // database. It is idempotent; later calls return the first call's result.
+//
+// On a node whose database file is damaged (Err), Close writes nothing:
+// it stops the actors, closes the file and returns the damage error.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() {
 		n.closed.Store(true)
 		n.closeErr = n.shutdown(ctx)
+		n.closeDone.Store(true)
 	})
 	return n.closeErr
 }
@@ -358,11 +366,11 @@ func (n *Node) Status(ctx context.Context, id JobID) (*Job, error) {
 	}
 	row, err := n.store.Job(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, n.noteDamage(err)
 	}
 	execs, err := n.store.Executions(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, n.noteDamage(err)
 	}
 	j := jobFromRow(row)
 	j.Executions = make([]Execution, 0, len(execs))
@@ -380,7 +388,7 @@ func (n *Node) Result(ctx context.Context, id JobID) (json.RawMessage, error) {
 	}
 	row, err := n.store.Job(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, n.noteDamage(err)
 	}
 	switch row.Status {
 	case StatusCompleted:
@@ -408,7 +416,7 @@ func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 	}
 	rows, err := n.store.ListJobs(ctx, lp)
 	if err != nil {
-		return nil, err
+		return nil, n.noteDamage(err)
 	}
 	out := make([]*Job, len(rows))
 	for i := range rows {
@@ -429,7 +437,7 @@ func (n *Node) QueueStats(ctx context.Context, queue string) (Stats, error) {
 		return Stats{}, ErrClosed
 	}
 	st, err := n.store.QueueStats(ctx, queue)
-	return statsOf(st), err
+	return statsOf(st), n.noteDamage(err)
 }
 
 // Cancel cancels a pending or running job, and with it every job that

@@ -116,7 +116,7 @@ func (c *cronActor) load(startup bool) {
 	if err != nil {
 		// Nothing is lost: the next change or restart reads them again,
 		// and a late run is caught up.
-		c.log.Error().Err(err).Msg("load schedules")
+		c.deps.unlessDamaged(c.log.Error(), err).Err(err).Msg("load schedules")
 		return
 	}
 	entries := make(map[string]*cronEntry, len(rows))
@@ -126,7 +126,7 @@ func (c *cronActor) load(startup bool) {
 		}
 		spec, err := ParseCron(sc.Cron, sc.Timezone)
 		if err != nil {
-			c.log.Error().Err(err).Str("schedule", sc.Name).Msg("schedule not armed")
+			c.deps.unlessDamaged(c.log.Error(), err).Err(err).Str("schedule", sc.Name).Msg("schedule not armed")
 			continue
 		}
 		e := &cronEntry{sc: sc, spec: spec, startup: startup}
@@ -153,7 +153,7 @@ func (c *cronActor) fire(ctx actor.Context) {
 			}
 			f, err := c.due(e, now)
 			if err != nil {
-				c.log.Error().Err(err).Str("schedule", e.sc.Name).Msg("schedule not enqueued")
+				c.deps.unlessDamaged(c.log.Error(), err).Err(err).Str("schedule", e.sc.Name).Msg("schedule not enqueued")
 				continue
 			}
 			fires = append(fires, f)
@@ -235,7 +235,7 @@ func latestDue(spec CronSchedule, due, now time.Time) time.Time {
 func (c *cronActor) handleReply(r *cronReply) {
 	c.busy = false
 	if r.err != nil {
-		c.log.Warn().Err(r.err).Msg("enqueue due schedules; retrying")
+		c.deps.unlessDamaged(c.log.Warn(), r.err).Err(r.err).Msg("enqueue due schedules; retrying")
 		c.retry = true
 		return
 	}
@@ -244,7 +244,7 @@ func (c *cronActor) handleReply(r *cronReply) {
 		e := c.entries[f.Name]
 		switch {
 		case res.Err != nil:
-			c.log.Warn().Err(res.Err).Str("schedule", f.Name).Msg("enqueue due schedule; retrying")
+			c.deps.unlessDamaged(c.log.Warn(), res.Err).Err(res.Err).Str("schedule", f.Name).Msg("enqueue due schedule; retrying")
 			c.retry = true
 		case res.Fired:
 			if e == nil || !e.sc.NextRun.Equal(f.Due) {

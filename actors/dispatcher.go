@@ -188,6 +188,9 @@ func (d *dispatcher) Receive(ctx actor.Context) {
 			return
 		}
 		d.deps.OnDone()
+	case *stopClaiming:
+		d.draining = true
+		ctx.Respond(&stopClaimingReply{})
 	case *messages.Drain:
 		d.draining = true
 		d.drainWait = append(d.drainWait, ctx.Sender())
@@ -310,7 +313,7 @@ func (d *dispatcher) handleClaimed(ctx actor.Context, msg *messages.ClaimJobsRep
 		s := d.claiming[r.Claim.JobID]
 		delete(d.claiming, r.Claim.JobID)
 		d.unclaim(r.Claim.JobID)
-		d.log.Debug().Err(r.Err).Str("job_id", string(r.Claim.JobID)).Msg("claim refused")
+		d.deps.unlessDamaged(d.log.Debug(), r.Err).Err(r.Err).Str("job_id", string(r.Claim.JobID)).Msg("claim refused")
 		if s == nil {
 			continue
 		}
@@ -363,7 +366,7 @@ func (d *dispatcher) checkAttempts(ctx actor.Context) {
 	defer cancel()
 	states, err := d.deps.Reader.JobStates(c, ids)
 	if err != nil {
-		d.log.Warn().Err(err).Msg("check running jobs after another process's writes")
+		d.deps.unlessDamaged(d.log.Warn(), err).Err(err).Msg("check running jobs after another process's writes")
 		return
 	}
 	for exec, a := range d.attempts {
@@ -388,7 +391,7 @@ func (d *dispatcher) limitReached() bool {
 // slots (and the worker nodes) rather than going to the one just freed; a
 // slot with nothing it can run stays idle.
 func (d *dispatcher) dispatch(ctx actor.Context) {
-	if d.draining {
+	if d.draining || d.deps.halted() != nil {
 		return
 	}
 	var claims []persistence.Claim
@@ -528,7 +531,7 @@ func (d *dispatcher) refill(k windowKey, w *readyWindow) {
 	jobs, err := d.deps.Reader.ReadyJobsIn(c, limit, []string{k.fn}, q)
 	if err != nil {
 		// Keep overflow set: the next dispatch tries again.
-		d.log.Error().Err(err).Str("task", k.fn).Str("queue", k.queue).Msg("refill ready window")
+		d.deps.unlessDamaged(d.log.Error(), err).Err(err).Str("task", k.fn).Str("queue", k.queue).Msg("refill ready window")
 		return
 	}
 	w.overflow = len(jobs) >= limit

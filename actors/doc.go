@@ -70,6 +70,8 @@
 // | Store      | store.go      | the only writer; group commit; replies after COMMIT      |
 // |            | store_nodes.go| its node row, heartbeats, reclaim of lost nodes' jobs    |
 // |            | store_full.go | a full disk: keep reports, re-announce failed claims     |
+// |            | store_release.go | stop at once: running jobs back to pending, one commit |
+// | Damage     | damage.go     | a damaged file: recorded once, logged once; no writes, no claims |
 // |            | store_workflows.go | who hears of released, cancelled, revived jobs; snapshots |
 // | Dispatcher | dispatcher.go | per-task ready windows, idle slots, claims               |
 // |            | window.go     | one task's bounded window of the best ready jobs          |

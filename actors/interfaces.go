@@ -34,6 +34,7 @@ type WriteStore interface {
 	LostNodes(self, host string, staleBefore time.Time, alive func(pid int) bool) ([]string, error)
 	ReclaimNode(id string) ([]persistence.Reclaimed, error)
 	ReclaimAttempts(id string, keep []persistence.ExecutionID, reason string) ([]persistence.Reclaimed, error)
+	ReleaseNode(id, reason string) ([]persistence.Reclaimed, error)
 	ExternalChanges(limit int) (changed bool, jobs []persistence.ReadyJob, more bool, err error)
 	MoreExternalChanges(limit int) ([]persistence.ReadyJob, bool, error)
 	ExternalWorkflowChanges() ([]persistence.WorkflowChange, error)

@@ -88,7 +88,7 @@ func (s *store) applyProgress(m *messages.ReportProgress, fx *effects, now time.
 		return err
 	})
 	if err != nil {
-		s.log.Warn().Err(err).Str("job_id", string(m.JobID)).Msg("progress not written")
+		s.deps.unlessDamaged(s.log.Warn(), err).Err(err).Str("job_id", string(m.JobID)).Msg("progress not written")
 		return
 	}
 	if changed {

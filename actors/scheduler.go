@@ -85,7 +85,7 @@ func (s *scheduler) load(after time.Time) {
 	if err != nil {
 		// Nothing is lost: the jobs stay pending in the database; the
 		// heap keeps what it had, and the next load tries again.
-		s.log.Error().Err(err).Msg("load delayed jobs")
+		s.deps.unlessDamaged(s.log.Error(), err).Err(err).Msg("load delayed jobs")
 		if s.horizon.IsZero() || s.complete {
 			s.complete, s.horizon = false, s.deps.Now().Add(time.Second)
 		}

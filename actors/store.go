@@ -73,8 +73,11 @@ type store struct {
 	fullKeep    []pendingCmd        // per batch
 	fullClaims  []persistence.JobID // per batch
 	stats       messages.BatchStats
-	watch       *time.Timer
-	beat        *time.Timer
+	// released: attempts whose jobs releaseNode put back to pending;
+	// their late reports are dropped.
+	released map[persistence.ExecutionID]bool
+	watch    *time.Timer
+	beat     *time.Timer
 }
 
 // pendingCmd is a command waiting for the next commit, with who asked.
@@ -139,6 +142,9 @@ func (s *store) Receive(ctx actor.Context) {
 			s.armHeartbeat(ctx)
 		}
 	case *heartbeatTick:
+		if s.deps.halted() != nil {
+			return // the file is damaged: no more heartbeats
+		}
 		s.enqueue(ctx, &heartbeat{})
 		s.armHeartbeat(ctx)
 	case *actor.Stopping:
@@ -152,7 +158,9 @@ func (s *store) Receive(ctx actor.Context) {
 			s.log.Error().Int("reports", len(s.held)).
 				Msg("database full at shutdown: attempt reports not written; their jobs stay running until reclaimed")
 		}
-		s.removeNode()
+		if s.deps.halted() == nil {
+			s.removeNode()
+		}
 	case *actor.Restarting:
 		s.stopWatch()
 		s.stopFullTimer()
@@ -162,6 +170,8 @@ func (s *store) Receive(ctx actor.Context) {
 		*messages.JoinNode, *messages.TouchNode, *messages.NodeGone, *messages.ReportProgress,
 		*messages.ChangeSchedule, *messages.FireSchedules:
 		s.enqueue(ctx, msg)
+	case *releaseNode:
+		s.handleReleaseNode(ctx, msg)
 	case *messages.LoadWorkflow:
 		s.handleLoadWorkflow(ctx, msg)
 	case *flushBatch:
@@ -225,8 +235,17 @@ func (s *store) flush(ctx actor.Context) {
 	}
 	batch := s.batch
 	s.batch = nil
+	if s.deps.halted() != nil {
+		s.refuse(ctx, batch)
+		return
+	}
 	began := time.Now()
 	replies, fx, err := s.applyBatch(batch, false, nil)
+	if s.deps.damaged(err) || s.deps.halted() != nil {
+		_ = s.deps.Store.Rollback()
+		s.refuse(ctx, batch)
+		return
+	}
 	var busy *beginBusyError
 	if errors.As(err, &busy) {
 		// Another process holds the write lock past busy_timeout. Nothing
@@ -246,6 +265,11 @@ func (s *store) flush(ctx actor.Context) {
 	if err == nil && s.hardErr {
 		_ = s.deps.Store.Rollback()
 		replies, fx, err = s.applyBatch(batch, true, nil)
+		if s.deps.damaged(err) || s.deps.halted() != nil {
+			_ = s.deps.Store.Rollback()
+			s.refuse(ctx, batch)
+			return
+		}
 	}
 	// SQLite rolled the transaction back at one command: that command
 	// alone fails; the others are applied again without it.
@@ -339,6 +363,9 @@ func (s *store) applyBatch(batch []pendingCmd, safe bool, skip map[int]any) ([]a
 			continue
 		}
 		replies[i] = s.apply(c, fx)
+		if err := s.deps.halted(); err != nil {
+			return replies, fx, err // the file is damaged: the caller rolls back
+		}
 		if s.aborted != nil {
 			s.abortedAt = i
 			return replies, fx, s.aborted
@@ -355,6 +382,7 @@ func (s *store) applyBatch(batch []pendingCmd, safe bool, skip map[int]any) ([]a
 func (s *store) do(fn func() error) error {
 	if s.safe {
 		err := s.deps.Store.Do(fn)
+		s.deps.damaged(err)
 		if errors.Is(err, persistence.ErrRolledBack) {
 			s.aborted = err
 		}
@@ -362,6 +390,7 @@ func (s *store) do(fn func() error) error {
 		return err
 	}
 	err := fn()
+	s.deps.damaged(err)
 	if err != nil && !persistence.IsRefusal(err) {
 		s.hardErr = true
 	}
@@ -419,6 +448,9 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		}
 		return r
 	case *messages.FinishAttempt:
+		if s.released[m.Finish.ExecutionID] {
+			return nil // released at once already: the job is pending
+		}
 		var out persistence.Finished
 		err := s.changeAndSettle(fx, now, func() (c persistence.Cascade, err error) {
 			if out, err = st.Finish(m.Finish); err != nil || !out.Status.Final() {
@@ -428,7 +460,9 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		})
 		if err != nil {
 			var stale *persistence.StaleExecutionError
-			if errors.As(err, &stale) {
+			if s.deps.damaged(err) {
+				// Reported once by damaged; the batch is refused.
+			} else if errors.As(err, &stale) {
 				s.log.Warn().Err(err).Str("job_id", string(m.Finish.JobID)).Msg("stale attempt report ignored")
 			} else if errors.Is(err, persistence.ErrFull) {
 				s.fullKeep = append(s.fullKeep, c)
@@ -465,6 +499,8 @@ func (s *store) apply(c pendingCmd, fx *effects) any {
 		return s.applyChange(m, fx, now)
 	case *messages.Sync:
 		return &messages.SyncReply{}
+	case *releaseNode:
+		return s.applyRelease(m, fx, now)
 	case *messages.ChangeSchedule, *messages.FireSchedules:
 		return s.applySchedules(m, fx)
 	}
@@ -576,10 +612,28 @@ func failedReply(msg any, err error) any {
 		return &messages.SyncReply{Err: err}
 	case *messages.JoinNode:
 		return &messages.JoinNodeReply{Err: err}
+	case *releaseNode:
+		return &releaseNodeReply{err: err}
 	case *messages.ChangeSchedule, *messages.FireSchedules:
 		return failedScheduleReply(m, err)
 	}
 	return nil
+}
+
+// refuse answers every command of the batch with the error that the
+// database file is damaged, writing nothing, and drops what the store kept
+// to try again: nothing more is written to a damaged file (damage.go).
+func (s *store) refuse(ctx actor.Context, batch []pendingCmd) {
+	err := s.deps.halted()
+	for _, c := range batch {
+		if r := failedReply(c.msg, err); r != nil && c.sender != nil {
+			ctx.Send(c.sender, r)
+		}
+	}
+	s.held, s.reclaim = nil, nil
+	s.fullKeep, s.fullClaims, s.fullHit, s.wrote = nil, nil, false, false
+	s.stopFullTimer()
+	s.stopWatch()
 }
 
 // announce tells the dispatcher, the scheduler and the subscribers what a
@@ -603,6 +657,9 @@ func (s *store) announce(ctx actor.Context, fx *effects) {
 // handleCheckExternal looks for other processes' writes and re-arms the
 // watch timer.
 func (s *store) handleCheckExternal(ctx actor.Context) {
+	if s.deps.halted() != nil {
+		return // the file is damaged: the watch stops
+	}
 	defer s.armWatch(ctx)
 	changed, jobs, more, err := s.deps.Store.ExternalChanges(externalPage)
 	for err == nil && changed {
@@ -619,7 +676,7 @@ func (s *store) handleCheckExternal(ctx actor.Context) {
 			ctx.Send(s.deps.dispatcher, &messages.OtherWrites{})
 		}
 	}
-	if err != nil {
+	if err != nil && !s.deps.damaged(err) {
 		s.log.Warn().Err(err).Msg("read other processes' changes")
 	}
 }

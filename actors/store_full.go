@@ -51,7 +51,7 @@ func (s *store) handleRetryFull(ctx actor.Context) {
 		if r, ok := s.deps.Store.(pendingReader); ok && s.deps.dispatcher != nil {
 			jobs, err := r.PendingJobs(ids)
 			if err != nil {
-				s.log.Warn().Err(err).Msg("read jobs whose claim failed")
+				s.deps.unlessDamaged(s.log.Warn(), err).Err(err).Msg("read jobs whose claim failed")
 				s.reclaim = ids
 			} else {
 				s.routeExternal(ctx, jobs)

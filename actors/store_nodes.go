@@ -37,7 +37,9 @@ func (s *store) applyNode(fx *effects, now time.Time, register bool) {
 		return err
 	})
 	if err != nil {
-		s.log.Warn().Err(err).Msg("node heartbeat")
+		if !s.deps.damaged(err) {
+			s.log.Warn().Err(err).Msg("node heartbeat")
+		}
 		return
 	}
 	var lost []string
@@ -45,7 +47,9 @@ func (s *store) applyNode(fx *effects, now time.Time, register bool) {
 		lost, err = st.LostNodes(self.ID, self.Host, now.Add(-s.deps.Lease), s.deps.ProcessAlive)
 		return err
 	}); err != nil {
-		s.log.Warn().Err(err).Msg("look for lost nodes")
+		if !s.deps.damaged(err) {
+			s.log.Warn().Err(err).Msg("look for lost nodes")
+		}
 		return
 	}
 	for _, id := range lost {
@@ -76,7 +80,9 @@ func (s *store) reclaimAttempts(fx *effects, now time.Time, id string, take func
 		}
 		return nil
 	}); err != nil {
-		s.log.Error().Err(err).Str("node", id).Msg("reclaim jobs of node")
+		if !s.deps.damaged(err) {
+			s.log.Error().Err(err).Str("node", id).Msg("reclaim jobs of node")
+		}
 		return -1
 	}
 	for _, r := range jobs {
@@ -113,7 +119,7 @@ func (s *store) applyTouchNode(m *messages.TouchNode) {
 		}
 		return err
 	})
-	if err != nil {
+	if err != nil && !s.deps.damaged(err) {
 		s.log.Warn().Err(err).Str("node", m.Node.ID).Msg("refresh worker node row")
 	}
 }
@@ -155,7 +161,7 @@ func (s *store) removeNode() {
 			_ = st.Rollback()
 		}
 	}
-	if err != nil {
+	if err != nil && !s.deps.damaged(err) {
 		s.log.Warn().Err(err).Msg("remove node row")
 	}
 }

@@ -163,7 +163,7 @@ func (s *store) routeExternalSchedules(ctx actor.Context) {
 	}
 	seq, err := s.deps.Store.SchedulesSeq()
 	if err != nil {
-		s.log.Warn().Err(err).Msg("read other processes' schedule changes")
+		s.deps.unlessDamaged(s.log.Warn(), err).Err(err).Msg("read other processes' schedule changes")
 		return
 	}
 	if s.deps.schedSeen.Swap(seq) != seq {

@@ -248,7 +248,7 @@ func (s *store) routeExternalWorkflows(ctx actor.Context) {
 	}
 	changes, err := s.deps.Store.ExternalWorkflowChanges()
 	if err != nil {
-		s.log.Warn().Err(err).Msg("read workflows changed by other processes")
+		s.deps.unlessDamaged(s.log.Warn(), err).Err(err).Msg("read workflows changed by other processes")
 		return
 	}
 	for _, c := range changes {

@@ -29,7 +29,7 @@ func (s *supervisor) startWorkflows(ctx actor.Context) {
 	if err != nil {
 		// The workflows stay in the database; each gets its actor at its
 		// next change, and its claimable jobs are in the ready index.
-		s.log.Error().Err(err).Msg("list unfinished workflows; they are tracked again at their next change")
+		s.deps.unlessDamaged(s.log.Error(), err).Err(err).Msg("list unfinished workflows; they are tracked again at their next change")
 		return
 	}
 	for _, id := range ids {
@@ -64,7 +64,7 @@ func (s *supervisor) workflowActor(ctx actor.Context, id persistence.WorkflowID)
 	s.spawned++
 	pid, err := ctx.SpawnNamed(newWorkflowProps(s.deps, id), fmt.Sprintf("%s%s-%d", workflowPrefix, id, s.spawned))
 	if err != nil {
-		s.log.Error().Err(err).Str("workflow_id", string(id)).Msg("start workflow actor")
+		s.deps.unlessDamaged(s.log.Error(), err).Err(err).Str("workflow_id", string(id)).Msg("start workflow actor")
 		return
 	}
 	s.workflows[id] = pid

@@ -70,13 +70,25 @@ type Deps struct {
 	// BaseContext is the parent of every handler's context; cancelling it
 	// asks running handlers to stop.
 	BaseContext context.Context
-	Logger      zerolog.Logger
-	Now         func() time.Time
+	// OnDamage is called once, on the goroutine of the actor that met
+	// it, with the first error that says the database file is damaged
+	// (persistence.ErrCorrupt); the node has then stopped writing and
+	// claiming (see damage.go). It must not block. Path names the file
+	// in the log line that reports the damage.
+	OnDamage func(error)
+	Path     string
+	Logger   zerolog.Logger
+	Now      func() time.Time
 	// Clock is the time of cron schedules (the cron actor's timers, and
 	// the store's schedule commands). Default: the real clock.
 	Clock Clock
 
 	startedAt time.Time
+
+	// dmg records that the database file is damaged; root sends from
+	// outside the actors (both set by Start).
+	dmg  *damage
+	root *actor.RootContext
 
 	// cron is the cron actor (on a node that dispatches); schedSeen is
 	// the last schedules_seq the store actor saw (it outlives a restart
@@ -129,6 +141,7 @@ func Start(d Deps) (*System, error) {
 	d.schedSeen = new(atomic.Int64)
 	d.startedAt = d.Now()
 	sys := newActorSystem(d.Logger)
+	d.dmg, d.root = newDamage(), sys.Root
 	var tr *transport
 	if d.Remote != nil {
 		d.Remote.withDefaults()
@@ -314,3 +327,27 @@ func (s *System) Stop(ctx context.Context) error {
 // time (the store may still be inside a long transaction): the caller
 // must not close the database under them.
 var ErrStillRunning = errors.New("actors still running")
+
+// Release stops claiming, then puts every job running on this node and on
+// its worker nodes back to pending without counting the attempt, and
+// deletes the node's row, in one write transaction; it returns how many
+// jobs went back, once that transaction committed. The attempts' later
+// reports are dropped. It is the first step of stopping a node at once;
+// the caller then cancels the handlers' context (and calls ReleaseRemote)
+// and stops the system.
+func (s *System) Release(ctx context.Context, reason string) (int, error) {
+	if s.deps.dispatcher != nil {
+		if _, err := s.request(ctx, s.deps.dispatcher, &stopClaiming{}); err != nil {
+			return 0, fmt.Errorf("stop claiming: %w", err)
+		}
+	}
+	v, err := s.request(ctx, s.deps.store, &releaseNode{reason: reason})
+	if err != nil {
+		return 0, fmt.Errorf("release running jobs: %w", err)
+	}
+	r := v.(*releaseNodeReply)
+	if r.err != nil {
+		return 0, fmt.Errorf("release running jobs: %w", r.err)
+	}
+	return r.jobs, nil
+}

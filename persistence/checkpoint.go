@@ -36,6 +36,9 @@ type checkpointer struct {
 	done  chan struct{}
 	count atomic.Int64 // checkpoints that succeeded
 	fails atomic.Int64 // checkpoints that returned an error
+	// onCorrupt hears a checkpoint's error that says the file is damaged
+	// (Store.OnCorrupt).
+	onCorrupt atomic.Pointer[func(error)]
 }
 
 func startCheckpointer(path string) (*checkpointer, error) {
@@ -68,6 +71,9 @@ func (c *checkpointer) run() {
 		}
 		if err := sqlitex.ExecuteTransient(c.conn, "PRAGMA wal_checkpoint(PASSIVE)", nil); err != nil {
 			c.fails.Add(1) // the writer's own autocheckpoint is the safety net
+			if f := c.onCorrupt.Load(); f != nil && Corrupt(err) != nil {
+				(*f)(Corrupt(err))
+			}
 		} else {
 			c.count.Add(1)
 		}

@@ -72,6 +72,8 @@ func interpretError(err error) error {
 			return err
 		}
 		return fmt.Errorf("%w (free disk space, or raise the database size limit): %w", ErrFull, err)
+	case sqlite.ResultCorrupt, sqlite.ResultNotADB:
+		return Corrupt(err)
 	}
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -175,32 +174,7 @@ func (s *Store) ReclaimAttempts(id string, keep []ExecutionID, reason string) ([
 	stmt := s.conn.Prep(`SELECT id, coalesce(execution_id, '') FROM jobs INDEXED BY jobs_status
 		WHERE status = 'running' AND worker_id = $id`)
 	stmt.SetText("$id", id)
-	var running []Finish
-	for {
-		ok, err := stmt.Step()
-		if err != nil {
-			stmt.Reset()
-			return nil, fmt.Errorf("read jobs of node %s: %w", id, interpretError(err))
-		}
-		if !ok {
-			break
-		}
-		exec := ExecutionID(stmt.ColumnText(1))
-		if slices.Contains(keep, exec) {
-			continue
-		}
-		running = append(running, Finish{JobID: JobID(stmt.ColumnText(0)), ExecutionID: exec, Outcome: OutcomeFailed, Error: reason})
-	}
-	stmt.Reset()
-	var out []Reclaimed
-	for _, f := range running {
-		fin, err := s.Finish(f)
-		if err != nil {
-			return nil, fmt.Errorf("reclaim job %s from node %s: %w", f.JobID, id, err)
-		}
-		out = append(out, Reclaimed{Finished: fin, Finish: f})
-	}
-	return out, nil
+	return s.endAttempts(stmt, keep, Finish{Outcome: OutcomeFailed, Error: reason}, "reclaim", id)
 }
 
 // Nodes reads the nodes table: the processes that run jobs on the file, as

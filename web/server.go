@@ -177,9 +177,19 @@ func (s *server) route(mux *http.ServeMux, path string, m methods) {
 	})
 }
 
-// healthz answers 200 {"status":"ok"}, and 503 once Options.Done is
-// closed (the server is shutting down). It does not touch the database.
+// healthz answers 200 {"status":"ok"}; 503 {"status":"failed","error":
+// ...} once the node stopped because its database file is damaged
+// (gigq.Node.Err, which names the file and what SQLite reported); and 503
+// once Options.Done is closed (the server is shutting down). It does not
+// touch the database.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.node.Err(); err != nil {
+		// The node stopped (its database file is damaged). Not logged
+		// here: the node logged it once, and a probe asks often.
+		s.reply(w, http.StatusServiceUnavailable, map[string]string{"status": "failed",
+			"error": strings.TrimPrefix(err.Error(), "gigq: ")})
+		return
+	}
 	if s.shuttingDown() {
 		s.fail(w, r, errorf(http.StatusServiceUnavailable, "", "shutting down"))
 		return

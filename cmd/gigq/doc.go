@@ -50,6 +50,15 @@
 // # Signals
 //
 // The first SIGINT or SIGTERM stops the worker gracefully: it claims no
-// more jobs and lets the running ones finish (up to 10s, then their
-// contexts are cancelled). A second signal exits at once.
+// more jobs and lets the running ones finish (up to --shutdown-grace, then
+// their contexts are cancelled and their jobs return to pending without
+// using an attempt). A second signal exits at once (code 130), after
+// putting the running jobs back to pending without using an attempt, in
+// one commit bounded to a second (gigq.Node.Abort; abort.go).
+//
+// # A damaged database file
+//
+// When the node of gigq worker or gigq node finds its file damaged, it
+// stops writing and claiming, and the command exits 1 with the error,
+// which names the file, what SQLite reported, and gigq check.
 package main

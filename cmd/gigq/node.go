@@ -45,7 +45,10 @@ func (a *app) nodeCmd() *cobra.Command {
 HTTP server with the dashboard (/), the JSON API under /api/, the event
 stream (/api/events), Prometheus metrics (/metrics) and /healthz, until
 SIGINT or SIGTERM. Shutdown stops the HTTP server, then the workers as gigq
-worker does (--shutdown-grace).
+worker does (--shutdown-grace); a second signal exits at once, after putting
+the running jobs (and those of its worker nodes) back to pending without
+using an attempt. /healthz answers 503 with the reason, and the node exits 1
+naming "gigq check", when SQLite reports the database file damaged.
 
 The server listens on loopback by default. With --token (or GIGQ_TOKEN)
 every /api/ request must send "Authorization: Bearer <token>", and the
@@ -137,7 +140,7 @@ connection drops) is taken for lost: its running attempts fail with
 				return usageErrorf("cannot listen on --http %s: %v", addr, err)
 			}
 			defer func() { _ = ln.Close() }() // Shutdown closed it already, unless Open failed
-			return a.runNode(ctx, cfg, func(n *gigq.Node) error {
+			return a.runNode(ctx, cfg, func(ctx context.Context, n *gigq.Node) error {
 				if join := n.RemoteAddress(); join != "" {
 					a.log.Info().Str("join", join).Int("workers", max(wf.concurrency, 0)).Bool("secret", rf.secret != "").
 						Bool("tls", cfg.Remote.TLS != nil).Msg("accepting worker nodes on " + join)
@@ -216,7 +219,7 @@ func (a *app) serveHTTP(ctx context.Context, ln net.Listener, n *gigq.Node, opts
 		return err // Serve failed: it never returns nil before Shutdown
 	case <-ctx.Done():
 	}
-	a.log.Info().Msg("shutting down: stopping the HTTP server, then letting running jobs finish (signal again to force)")
+	a.log.Info().Msg("shutting down: stopping the HTTP server, then letting running jobs finish (signal again to put them back to pending and exit at once)")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -362,8 +365,11 @@ func (wf *workerFlags) config(a *app) gigq.Config {
 }
 
 // runNode opens a node that runs jobs, logs its events, calls fn with it,
-// and closes it after.
-func (a *app) runNode(ctx context.Context, cfg gigq.Config, fn func(n *gigq.Node) error) (err error) {
+// and closes it after. fn's context ends at the first signal, or when the
+// node stops because its database file is damaged; runNode then returns
+// that error (exit 1), which names the file and says to run gigq check.
+// While the node is open, a second signal aborts it (main.go).
+func (a *app) runNode(ctx context.Context, cfg gigq.Config, fn func(ctx context.Context, n *gigq.Node) error) (err error) {
 	// Events from the start: the node claims its first jobs during Open,
 	// before a Subscribe could be made.
 	events := make(chan *gigq.Event, 4096)
@@ -383,6 +389,20 @@ func (a *app) runNode(ctx context.Context, cfg gigq.Config, fn func(n *gigq.Node
 	if err != nil {
 		return err
 	}
+	defer abortHookFrom(ctx).set(n.Abort)() // also while closeNode lets running jobs finish
 	defer closeNode(ctx, n, &err)
-	return fn(n)
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-n.Failed():
+			stop()
+		case <-fctx.Done():
+		}
+	}()
+	err = fn(fctx, n)
+	if ferr := n.Err(); ferr != nil {
+		return ferr // the damage, rather than what it made fn or Close say
+	}
+	return err
 }

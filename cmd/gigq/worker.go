@@ -25,7 +25,15 @@ func (a *app) workerCmd() *cobra.Command {
 fail, http; exec too with --allow-exec) until SIGINT or SIGTERM. The first
 signal stops claiming and lets running jobs finish (up to --shutdown-grace,
 then their contexts are cancelled and their jobs return to pending without
-using an attempt); a second one exits at once. Jobs submitted by other
+using an attempt); a second one exits at once (code 130), after putting the
+running jobs back to pending without using an attempt, in one commit of at
+most a second (it says so when that commit could not be made: the jobs are
+then reclaimed later as "node lost", which uses an attempt).
+
+If SQLite reports the database file damaged ("database disk image is
+malformed"), the worker writes nothing more to it, claims nothing more,
+cancels its running jobs and exits 1 with a message that names the file:
+run "gigq check" on it. Jobs submitted by other
 processes (gigq submit in another terminal) start within a fraction of a
 second.
 
@@ -65,12 +73,13 @@ the database, do not go with --join.`,
 			if once {
 				cfg.MaxJobs = 1
 			}
-			ctx := cmd.Context()
-			return a.runNode(ctx, cfg, func(n *gigq.Node) error {
+			return a.runNode(cmd.Context(), cfg, func(ctx context.Context, n *gigq.Node) error {
 				select {
 				case <-n.Done(): // only with --once
 				case <-ctx.Done():
-					a.log.Info().Msg("shutting down: letting running jobs finish (signal again to force)")
+					if n.Err() == nil { // else runNode returns the damage
+						a.log.Info().Msg("shutting down: letting running jobs finish (signal again to put them back to pending and exit at once)")
+					}
 				}
 				return nil
 			})
