@@ -15,9 +15,10 @@ import (
 // handlers' contexts (on worker nodes too); what they return after that is
 // dropped: their jobs are pending already.
 //
-// When the transaction could not commit before ctx ended (or the file is
-// damaged), the error says so: those jobs stay running until a node
-// reclaims them as lost, which counts the attempt. Abort may be called
+// When the transaction could not commit before ctx ended (another process
+// holds the write lock, or the file is damaged), the error says so: if the
+// process exits then, those jobs stay running until a node reclaims them
+// as lost, which counts the attempt. Abort may be called
 // while Close waits for running jobs (a first signal, then a second).
 // After Close returned, Abort does nothing. Abort does not close the node: a process that goes on calls Close after
 // it, which then waits only for the handlers to return.
@@ -30,7 +31,8 @@ func (n *Node) Abort(ctx context.Context) error {
 	n.baseCancel()
 	n.sys.ReleaseRemote()
 	if err != nil {
-		err = fmt.Errorf("gigq: abort: %w: the node's running jobs stay running until a node reclaims them as lost", err)
+		err = fmt.Errorf("gigq: abort: %w: the running jobs were not put back to pending in time; "+
+			"if the process exits now, a node reclaims them later as lost (which counts the attempt)", err)
 		n.log.Error().Err(err).Msg("stopping at once")
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/gigq-go/gigq"
 )
@@ -100,4 +102,32 @@ func TestAbortReleasesWorkerNodeJobs(t *testing.T) {
 	require.Equal(t, "w", j.Executions[0].WorkerID)
 	require.Contains(t, *j.Executions[0].Error, "interrupted")
 	closeNode(t, primary)
+}
+
+// TestAbortBounded: when the write lock is held by another process, Abort
+// gives up when its context ends and says what that means for the
+// running jobs.
+func TestAbortBounded(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	defer g.open()
+	path := dbPath(t)
+	n := openNode(t, gigq.Config{Path: path, Workers: 1, Registry: gigq.NewRegistry().MustAdd(g.ctxTask("gated"))})
+	ctx := testCtx(t)
+	_, err := n.Submit(ctx, "gated", nil, nil)
+	require.NoError(t, err)
+	g.waitStarted(t)
+
+	other, err := sqlite.OpenConn(path, sqlite.OpenReadWrite)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, other.Close()) }()
+	require.NoError(t, sqlitex.ExecuteTransient(other, `BEGIN IMMEDIATE`, nil))
+	actx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = n.Abort(actx)
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Contains(t, err.Error(), "not put back to pending in time")
+	require.NoError(t, sqlitex.ExecuteTransient(other, `ROLLBACK`, nil))
 }

@@ -74,7 +74,8 @@ type store struct {
 	fullClaims  []persistence.JobID // per batch
 	stats       messages.BatchStats
 	// released: attempts whose jobs releaseNode put back to pending;
-	// their late reports are dropped.
+	// their late reports are dropped. Not nil once the node released its
+	// jobs: it beats no more (its row is gone).
 	released map[persistence.ExecutionID]bool
 	watch    *time.Timer
 	beat     *time.Timer
@@ -142,8 +143,8 @@ func (s *store) Receive(ctx actor.Context) {
 			s.armHeartbeat(ctx)
 		}
 	case *heartbeatTick:
-		if s.deps.halted() != nil {
-			return // the file is damaged: no more heartbeats
+		if s.deps.halted() != nil || s.released != nil {
+			return // the file is damaged, or the node gave its jobs back: no more heartbeats
 		}
 		s.enqueue(ctx, &heartbeat{})
 		s.armHeartbeat(ctx)
@@ -219,6 +220,9 @@ type effects struct {
 	// stopped: attempts of running jobs that were cancelled, for the
 	// dispatcher to stop.
 	stopped []messages.AttemptCancelled
+	// released: attempts releaseNode put back to pending (see
+	// store.released), noted once the batch commits.
+	released []persistence.ExecutionID
 }
 
 // flush applies the batch in one transaction, commits, then answers.
@@ -330,6 +334,7 @@ func (s *store) flush(ctx actor.Context) {
 		s.stats.Commands += int64(len(batch))
 		s.stats.MaxBatch = max(s.stats.MaxBatch, int64(len(batch)))
 		s.observe(len(batch), time.Since(began), fx)
+		s.noteReleased(fx)
 	}
 	for i, c := range batch {
 		if replies[i] != nil && c.sender != nil {

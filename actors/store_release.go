@@ -49,12 +49,24 @@ func (s *store) applyRelease(m *releaseNode, fx *effects, now time.Time) any {
 	if err != nil {
 		return &releaseNodeReply{err: err}
 	}
-	if s.released == nil {
-		s.released = map[persistence.ExecutionID]bool{}
-	}
+	fx.released = make([]persistence.ExecutionID, 0, len(jobs)) // not nil: the release happened
 	for _, r := range jobs {
-		s.released[r.Finish.ExecutionID] = true
+		fx.released = append(fx.released, r.Finish.ExecutionID)
 		fx.ended(r.Finish, r.Finished, 0, now)
 	}
 	return &releaseNodeReply{jobs: len(jobs)}
+}
+
+// noteReleased remembers, once their batch committed, the attempts a
+// release put back to pending: their reports are dropped from now on.
+func (s *store) noteReleased(fx *effects) {
+	if fx.released == nil {
+		return
+	}
+	if s.released == nil {
+		s.released = map[persistence.ExecutionID]bool{}
+	}
+	for _, e := range fx.released {
+		s.released[e] = true
+	}
 }

@@ -343,6 +343,9 @@ func (s *System) Release(ctx context.Context, reason string) (int, error) {
 	}
 	v, err := s.request(ctx, s.deps.store, &releaseNode{reason: reason})
 	if err != nil {
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			err = context.DeadlineExceeded // the reply's timer can fire just before ctx ends
+		}
 		return 0, fmt.Errorf("release running jobs: %w", err)
 	}
 	r := v.(*releaseNodeReply)

@@ -11,12 +11,12 @@ import (
 	"github.com/gigq-go/gigq/persistence/persistencetest"
 )
 
-// TestWorkerStopsOnDamagedFile: a page of the jobs table is zeroed under a
-// running worker (gigq worker, and gigq worker --once). When the worker
+// TestWorkerAndNodeStopOnDamagedFile: a page of the jobs table is zeroed under a
+// running worker (gigq worker, gigq worker --once, and gigq node). When it
 // next touches the table (the running jobs' reports), it stops: it exits
 // 1 with a message that names the file and gigq check, and its log says
 // so once, at error level.
-func TestWorkerStopsOnDamagedFile(t *testing.T) {
+func TestWorkerAndNodeStopOnDamagedFile(t *testing.T) {
 	t.Parallel()
 	bin := gigqBinary(t)
 	for _, tc := range []struct {
@@ -24,8 +24,9 @@ func TestWorkerStopsOnDamagedFile(t *testing.T) {
 		args []string
 		jobs int
 	}{
-		{"worker", []string{"--concurrency", "2"}, 2},
-		{"once", []string{"--once"}, 1},
+		{"worker", []string{"worker", "--concurrency", "2"}, 2},
+		{"once", []string{"worker", "--once"}, 1},
+		{"node", []string{"node", "--http", "127.0.0.1:0", "--concurrency", "2"}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -33,7 +34,7 @@ func TestWorkerStopsOnDamagedFile(t *testing.T) {
 			for range tc.jobs {
 				binSubmit(t, bin, db, "sleep", "-p", "seconds=1")
 			}
-			w := startWorker(t, bin, db, tc.args...)
+			w := startProc(t, bin, append(tc.args, "--db", db, "--log-level", "warn", "--log-format", "json")...)
 			waitStats(t, bin, db, 30*time.Second, "the jobs running", func(st gigq.Stats) bool { return st.Running == tc.jobs })
 			require.NoError(t, persistencetest.DamageTable(db, "jobs"))
 
