@@ -82,6 +82,8 @@ func TestDamagedFileStopsNode(t *testing.T) {
 	for range 20 {
 		_, err = n.Submit(ctx, "noop", nil, nil)
 		require.ErrorIs(t, err, gigq.ErrCorrupt)
+		require.Contains(t, err.Error(), "the node stopped writing")
+		require.Contains(t, err.Error(), "malformed")
 		_, err = n.List(ctx, nil)
 		require.ErrorIs(t, err, gigq.ErrCorrupt)
 	}

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -23,9 +25,10 @@ import (
 //   - the log has one line at error level, with what SQLite said: the
 //     actors that meet the error again log nothing more.
 type damage struct {
-	once   sync.Once
-	err    error
-	failed chan struct{}
+	once    sync.Once
+	err     error // as the first actor met it
+	refusal error // what later commands are answered: SQLite's words, and that the node stopped
+	failed  chan struct{}
 }
 
 func newDamage() *damage { return &damage{failed: make(chan struct{})} }
@@ -40,6 +43,11 @@ func (d *Deps) damaged(err error) bool {
 	}
 	d.dmg.once.Do(func() {
 		d.dmg.err = c
+		d.dmg.refusal = c
+		var ce *persistence.CorruptError
+		if errors.As(c, &ce) {
+			d.dmg.refusal = fmt.Errorf("refused: the node stopped writing: %w", ce.Cause())
+		}
 		close(d.dmg.failed)
 		d.Logger.Error().Err(c).Str("db", d.Path).
 			Msg("database file is damaged: the node stopped writing and claiming; run gigq check")
@@ -53,12 +61,13 @@ func (d *Deps) damaged(err error) bool {
 	return true
 }
 
-// halted returns the damage error once the database file was found
-// damaged, else nil.
+// halted returns, once the database file was found damaged, the error
+// every command is refused with (it matches persistence.ErrCorrupt),
+// else nil.
 func (d *Deps) halted() error {
 	select {
 	case <-d.dmg.failed:
-		return d.dmg.err
+		return d.dmg.refusal
 	default:
 		return nil
 	}
@@ -70,7 +79,12 @@ func (s *System) Failed() <-chan struct{} { return s.deps.dmg.failed }
 
 // Damage returns the error that stopped the node (it matches
 // persistence.ErrCorrupt), or nil while the file is sound.
-func (s *System) Damage() error { return s.deps.halted() }
+func (s *System) Damage() error {
+	if s.deps.halted() == nil {
+		return nil
+	}
+	return s.deps.dmg.err
+}
 
 // ReportDamage records err when it says the database file is damaged (an
 // error the node met outside the actors: a read of its API, the

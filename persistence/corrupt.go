@@ -64,3 +64,18 @@ func (s *Store) OnCorrupt(fn func(error)) {
 		s.ckpt.onCorrupt.Store(&fn)
 	}
 }
+
+// Cause returns the error as SQLite reported it, without the operations
+// that wrapped it on the way (the deepest error in the chain that still
+// carries the corrupt code), as a *CorruptError: the error to give every
+// later caller that did not itself meet the damage.
+func (e *CorruptError) Cause() *CorruptError {
+	inner := e.Err
+	for {
+		next := errors.Unwrap(inner)
+		if next == nil || !isCorruptCode(next) {
+			return &CorruptError{Err: inner}
+		}
+		inner = next
+	}
+}

@@ -99,3 +99,21 @@ func TestReleaseNode(t *testing.T) {
 	require.Zero(t, queryInt(t, raw, `SELECT count(*) FROM nodes WHERE id = 'a'`))
 	require.EqualValues(t, 2, queryInt(t, raw, `SELECT count(*) FROM nodes`))
 }
+
+// TestCorruptCause: Cause keeps SQLite's words and drops the operations
+// that wrapped them.
+func TestCorruptCause(t *testing.T) {
+	t.Parallel()
+	path := newPath(t)
+	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf("%08192d", 7)), 0o600))
+	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	raw := sqlitex.ExecuteTransient(conn, `SELECT 1 FROM sqlite_schema`, nil)
+	var ce *persistence.CorruptError
+	require.ErrorAs(t, persistence.Corrupt(fmt.Errorf("insert job 1: %w", raw)), &ce)
+	cause := ce.Cause()
+	require.ErrorIs(t, cause, persistence.ErrCorrupt)
+	require.NotContains(t, cause.Error(), "insert job 1")
+	require.Contains(t, cause.Error(), "file is not a database")
+}
