@@ -60,13 +60,12 @@ func TestAbortReleasesRunningJobs(t *testing.T) {
 		t.Fatalf("job %s started after Abort", id)
 	default:
 	}
-	stats := func(n *gigq.Node) gigq.Stats {
-		st, err := n.Stats(ctx)
-		require.NoError(t, err)
-		return st
-	}
+	reader := openNode(t, gigq.Config{Path: path, ClientOnly: true})
+	st, err := reader.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, gigq.Stats{Pending: 3, Total: 3}, st)
+	closeNode(t, reader)
 	again := openNode(t, gigq.Config{Path: path, Workers: 3, Registry: gigq.NewRegistry().MustAdd(gated)})
-	require.Equal(t, gigq.Stats{Pending: 3, Total: 3}, stats(again))
 	for range 3 {
 		g.waitStarted(t)
 	}
