@@ -400,16 +400,24 @@ func (n *Node) Result(ctx context.Context, id JobID) (json.RawMessage, error) {
 	}
 }
 
-// List lists jobs newest first, without their executions. A nil p lists
-// the newest 100; a ListParams.Status that is not a job state gives an
-// error.
+// List lists jobs newest first, without their executions, with their
+// params, result and error cut to ListParams.ValueLimit bytes (1 KiB by
+// default; the Job's *Truncated flags tell which were cut, and Status
+// gives a job whole). A nil p lists the newest 100; a ListParams.Status
+// that is not a job state gives an error.
 func (n *Node) List(ctx context.Context, p *ListParams) ([]*Job, error) {
 	if n.closed.Load() {
 		return nil, ErrClosed
 	}
-	var lp persistence.ListParams
+	lp := persistence.ListParams{ValueLimit: DefaultListValueLimit}
 	if p != nil {
-		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit, Before: p.Before, Queue: p.Queue}
+		lp = persistence.ListParams{Status: p.Status, Limit: p.Limit, Before: p.Before, Queue: p.Queue, ValueLimit: p.ValueLimit}
+		switch {
+		case p.ValueLimit == 0:
+			lp.ValueLimit = DefaultListValueLimit
+		case p.ValueLimit < 0:
+			lp.ValueLimit = 0 // whole values
+		}
 	}
 	if lp.Status != "" && !lp.Status.Valid() {
 		return nil, fmt.Errorf("gigq: unknown status %q: use one of %v", lp.Status, persistence.Statuses)

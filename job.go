@@ -2,6 +2,7 @@ package gigq
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/gigq-go/gigq/persistence"
@@ -53,14 +54,28 @@ func Statuses() []Status { return append([]Status(nil), persistence.Statuses...)
 // Node.List and Node.Wait return it. Its JSON form is the one the CLI
 // prints with --json (snake_case fields, times in UTC RFC 3339, timeout
 // and retry_delay in seconds, null for times not reached).
+//
+// Node.List cuts Params, Result and Error to their first bytes
+// (ListParams.ValueLimit) and sets ParamsTruncated, ResultTruncated and
+// ErrorTruncated for the values it cut; Node.Status and Node.Result give
+// the whole values. In the JSON form a cut params or result is a JSON
+// string holding the first bytes of the value's JSON text (which are not
+// valid JSON on their own), flagged "params_truncated": true or
+// "result_truncated": true; a cut error is flagged "error_truncated":
+// true. The flags are present only when true.
 type Job struct {
-	ID           JobID           // the job's id
-	Name         string          // its human-readable name (SubmitOpts.Name; default: the task's name)
-	Function     string          // the name of the task that runs it
-	Params       json.RawMessage // its params, a JSON object
-	Priority     int             // higher runs first among ready jobs
-	Dependencies []JobID         // the jobs it waits for, in order (SubmitOpts.DependsOn, a workflow's edges)
-	WorkflowID   WorkflowID      // "" for a job outside any workflow
+	ID       JobID  // the job's id
+	Name     string // its human-readable name (SubmitOpts.Name; default: the task's name)
+	Function string // the name of the task that runs it
+	// Params are its params, a JSON object; when ParamsTruncated, only the
+	// first bytes of their JSON text (not valid JSON on their own).
+	Params json.RawMessage
+	// ParamsTruncated tells that a listing cut Params (see
+	// ListParams.ValueLimit); Node.Status gives them whole.
+	ParamsTruncated bool
+	Priority        int        // higher runs first among ready jobs
+	Dependencies    []JobID    // the jobs it waits for, in order (SubmitOpts.DependsOn, a workflow's edges)
+	WorkflowID      WorkflowID // "" for a job outside any workflow
 	// Queue is the job's named queue (DefaultQueue unless submitted to
 	// another).
 	Queue string
@@ -81,16 +96,27 @@ type Job struct {
 	// backoff, a snooze or its RunAt becomes claimable (zero: not
 	// waiting).
 	RetryAfter  time.Time
-	Description string          // free text (SubmitOpts.Description)
-	Status      Status          // its state now
-	Attempts    int             // the attempts used (a snoozed or released attempt does not count)
-	Result      json.RawMessage // nil unless completed
-	Error       string          // the error that ended it, or its last attempt's ("" for none)
-	WorkerID    string          // the worker that ran its last attempt ("" until claimed)
-	CreatedAt   time.Time       // when it was submitted
-	UpdatedAt   time.Time       // when its row last changed
-	StartedAt   time.Time       // zero until first claimed
-	CompletedAt time.Time       // zero until the job ended
+	Description string // free text (SubmitOpts.Description)
+	Status      Status // its state now
+	Attempts    int    // the attempts used (a snoozed or released attempt does not count)
+	// Result is its handler's result, nil unless completed; when
+	// ResultTruncated, only the first bytes of its JSON text (not valid
+	// JSON on its own).
+	Result json.RawMessage
+	// ResultTruncated tells that a listing cut Result (see
+	// ListParams.ValueLimit); Node.Result and Node.Status give it whole.
+	ResultTruncated bool
+	// Error is the error that ended it, or its last attempt's ("" for
+	// none); when ErrorTruncated, only its first bytes.
+	Error string
+	// ErrorTruncated tells that a listing cut Error (see
+	// ListParams.ValueLimit); Node.Status gives it whole.
+	ErrorTruncated bool
+	WorkerID       string    // the worker that ran its last attempt ("" until claimed)
+	CreatedAt      time.Time // when it was submitted
+	UpdatedAt      time.Time // when its row last changed
+	StartedAt      time.Time // zero until first claimed
+	CompletedAt    time.Time // zero until the job ended
 	// Executions are the attempts, oldest first. Status fills them; List
 	// leaves them nil.
 	Executions []Execution
@@ -115,6 +141,7 @@ type jobJSON struct {
 	Name         string          `json:"name"`
 	Function     string          `json:"function"`
 	Params       json.RawMessage `json:"params"`
+	ParamsCut    bool            `json:"params_truncated,omitempty"`
 	Priority     int             `json:"priority"`
 	Dependencies []JobID         `json:"dependencies"`
 	WorkflowID   *WorkflowID     `json:"workflow_id"`
@@ -131,7 +158,9 @@ type jobJSON struct {
 	Status       Status          `json:"status"`
 	Attempts     int             `json:"attempts"`
 	Result       json.RawMessage `json:"result"`
+	ResultCut    bool            `json:"result_truncated,omitempty"`
 	Error        *string         `json:"error"`
+	ErrorCut     bool            `json:"error_truncated,omitempty"`
 	WorkerID     *string         `json:"worker_id"`
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at"`
@@ -157,10 +186,42 @@ func (j *Job) MarshalJSON() ([]byte, error) {
 	if j.WorkflowID != "" {
 		w.WorkflowID = &j.WorkflowID
 	}
-	if len(w.Params) == 0 {
+	if len(w.Params) == 0 && !j.ParamsTruncated {
 		w.Params = json.RawMessage("{}")
 	}
+	var err error
+	if w.Params, w.ParamsCut, err = cutValueJSON(j.Params, j.ParamsTruncated, w.Params); err != nil {
+		return nil, err
+	}
+	if w.Result, w.ResultCut, err = cutValueJSON(j.Result, j.ResultTruncated, w.Result); err != nil {
+		return nil, err
+	}
+	w.ErrorCut = j.ErrorTruncated
 	return json.Marshal(w)
+}
+
+// cutValueJSON is the JSON form of a params or result value: whole, it is
+// the value itself; cut, a JSON string of its first bytes, since they are
+// not valid JSON.
+func cutValueJSON(raw json.RawMessage, cut bool, whole json.RawMessage) (json.RawMessage, bool, error) {
+	if !cut {
+		return whole, false, nil
+	}
+	s, err := json.Marshal(string(raw))
+	return s, true, err
+}
+
+// uncutValue reads a params or result value of the JSON form back: a cut
+// one is the string cutValueJSON made of its first bytes.
+func uncutValue(v json.RawMessage, cut bool) (json.RawMessage, error) {
+	if !cut {
+		return v, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, fmt.Errorf("a cut value must be a JSON string of its first bytes: %w", err)
+	}
+	return json.RawMessage(s), nil
 }
 
 // UnmarshalJSON reads the CLI's --json shape.
@@ -179,6 +240,14 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 	if string(j.Result) == "null" {
 		j.Result = nil
 	}
+	var err error
+	if j.Params, err = uncutValue(j.Params, w.ParamsCut); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	if j.Result, err = uncutValue(j.Result, w.ResultCut); err != nil {
+		return fmt.Errorf("result: %w", err)
+	}
+	j.ParamsTruncated, j.ResultTruncated, j.ErrorTruncated = w.ParamsCut, w.ResultCut, w.ErrorCut
 	if w.Error != nil {
 		j.Error = *w.Error
 	}
@@ -231,6 +300,7 @@ func jobFromRow(r *persistence.Job) *Job {
 		Description: r.Description, Status: r.Status, Attempts: r.Attempts, Result: r.Result, Error: r.Error,
 		WorkerID: r.WorkerID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, StartedAt: r.StartedAt,
 		CompletedAt: r.CompletedAt, RunAt: r.RunAt, UniqueKey: r.UniqueKey, Queue: r.Queue,
+		ParamsTruncated: r.ParamsTruncated, ResultTruncated: r.ResultTruncated, ErrorTruncated: r.ErrorTruncated,
 	}
 	if r.HasProgress {
 		j.Progress = &JobProgress{Fraction: r.Progress, Message: r.ProgressMessage}
@@ -277,7 +347,20 @@ type ListParams struct {
 	Before JobID
 	// Queue keeps only the jobs of this queue ("": every queue).
 	Queue string
+	// ValueLimit bounds the bytes of each job's Params, Result and Error
+	// that List reads, so that a list of large jobs costs little memory:
+	// 0 is DefaultListValueLimit; a negative value lists whole values
+	// (memory then grows with them). Longer values are cut in SQLite,
+	// back to a UTF-8 boundary, and flagged (Job.ParamsTruncated,
+	// ResultTruncated, ErrorTruncated); Node.Status and Node.Result give
+	// one job's whole values.
+	ValueLimit int
 }
+
+// DefaultListValueLimit is how many bytes of each job's params, result
+// and error Node.List gives by default (ListParams.ValueLimit), and the
+// HTTP API, gigq list --json and the MCP list tool always give.
+const DefaultListValueLimit = 1024
 
 // SubmitOpts are a job's settings. A nil *SubmitOpts, and every zero
 // field, means GigQ's defaults.

@@ -150,7 +150,9 @@ func runningExecution(conn *sqlite.Conn, id JobID) (e Execution, ok bool, err er
 	return e, true, nil
 }
 
-// ListJobs lists jobs newest first, optionally in one state.
+// ListJobs lists jobs newest first, optionally in one state. With a
+// ValueLimit, a params, result or error longer than it is read only as far
+// as its first ValueLimit bytes (cutJobColumns, scanCut).
 func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
 	if p.Limit <= 0 {
 		p.Limit = 100
@@ -166,22 +168,43 @@ func (s *Store) ListJobs(ctx context.Context, p ListParams) ([]Job, error) {
 		if before == "" {
 			before = "~"
 		}
+		columns := jobColumns
+		if p.ValueLimit > 0 {
+			columns = cutJobColumns
+		}
 		var stmt *sqlite.Stmt
 		if p.Status == "" {
-			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE id < $before
+			stmt = conn.Prep(`SELECT ` + columns + ` FROM jobs WHERE id < $before
 				AND ($queue = '' OR queue = $queue) ORDER BY id DESC LIMIT $limit`)
 		} else {
-			stmt = conn.Prep(`SELECT ` + jobColumns + ` FROM jobs WHERE status = $status AND id < $before
+			stmt = conn.Prep(`SELECT ` + columns + ` FROM jobs WHERE status = $status AND id < $before
 				AND ($queue = '' OR queue = $queue) ORDER BY id DESC LIMIT $limit`)
 			stmt.SetText("$status", string(p.Status))
 		}
 		stmt.SetText("$queue", p.Queue)
 		stmt.SetText("$before", before)
+		if p.ValueLimit > 0 {
+			stmt.SetInt64("$cut", int64(p.ValueLimit))
+		}
 		defer stmt.Reset()
 		stmt.SetInt64("$limit", int64(p.Limit))
-		return eachRow(stmt, func() {
-			out = append(out, scanJob(stmt))
-		})
+		if p.ValueLimit <= 0 {
+			return eachRow(stmt, func() {
+				out = append(out, scanJob(stmt))
+			})
+		}
+		for {
+			// The prefixes are read while the statement runs, so from the
+			// same snapshot of the rows.
+			if ok, err := stmt.Step(); err != nil || !ok {
+				return err
+			}
+			j, err := scanCut(conn, stmt, p.ValueLimit)
+			if err != nil {
+				return fmt.Errorf("job %s: %w", j.ID, err)
+			}
+			out = append(out, j)
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)

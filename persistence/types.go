@@ -138,6 +138,11 @@ type Job struct {
 	Progress        float64
 	ProgressMessage string
 	Queue           string
+	// ParamsTruncated, ResultTruncated and ErrorTruncated tell that a
+	// listing cut the value (ListParams.ValueLimit): Params, Result or
+	// Error hold its first bytes only, and Params and Result are then not
+	// valid JSON on their own.
+	ParamsTruncated, ResultTruncated, ErrorTruncated bool
 }
 
 // Execution is one row of job_executions: one attempt of a job.
@@ -281,4 +286,9 @@ type ListParams struct {
 	Limit  int    // <= 0: 100
 	Before JobID  // only jobs with a smaller id (the next page after it)
 	Queue  string // empty: every queue
+	// ValueLimit, when positive, cuts each job's params, result and error
+	// to their first ValueLimit bytes (back to a UTF-8 boundary) in the
+	// query, so a large value is never read whole; the Job's *Truncated
+	// flags tell which were cut. Zero or less: whole values.
+	ValueLimit int
 }
