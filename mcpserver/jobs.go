@@ -30,7 +30,9 @@ func (t *tools) register(s *mcp.Server) {
 	addTool(s, "gigq_get_job_result", reads, "Get a job's result. A job that has not completed has none: the answer then "+
 		"gives its status, its error if it ended without a result, and what to do.", t.jobResult)
 	addTool(s, "gigq_list_jobs", reads, fmt.Sprintf("List jobs newest first (without their attempts), optionally only those "+
-		"of one status. At most %d (default %d).", maxListLimit, defaultListLimit), t.listJobs)
+		"of one status. At most %d (default %d). Params, results and errors longer than %d bytes are cut to their "+
+		"first bytes (as a string) and flagged params_truncated, result_truncated or error_truncated: "+
+		"gigq_get_job_status and gigq_get_job_result give them whole.", maxListLimit, defaultListLimit, gigq.DefaultListValueLimit), t.listJobs)
 	addTool(s, "gigq_queue_stats", reads, "Count the jobs in each status.", t.queueStats)
 	addTool(s, "gigq_cancel_job", destructive, "Cancel a pending or running job (and the jobs that depend on it). A running "+
 		"job's handler is told to stop.", t.cancelJob)
@@ -101,7 +103,8 @@ type jobView struct {
 	ID           gigq.JobID        `json:"id" jsonschema:"the job's id"`
 	Name         string            `json:"name"`
 	Function     string            `json:"function" jsonschema:"the task it runs"`
-	Params       json.RawMessage   `json:"params" jsonschema:"the task's parameters (a JSON object)"`
+	Params       json.RawMessage   `json:"params" jsonschema:"the task's parameters (a JSON object); when params_truncated, a string of their first bytes"`
+	ParamsCut    bool              `json:"params_truncated,omitempty" jsonschema:"true when a list cut params to their first bytes: gigq_get_job_status gives them whole"`
 	Priority     int               `json:"priority"`
 	Dependencies []gigq.JobID      `json:"dependencies" jsonschema:"ids of the jobs that must complete before it runs"`
 	WorkflowID   *gigq.WorkflowID  `json:"workflow_id" jsonschema:"its workflow, null outside any workflow"`
@@ -112,8 +115,10 @@ type jobView struct {
 	Description  string            `json:"description"`
 	Status       gigq.Status       `json:"status" jsonschema:"pending, running, completed, failed, cancelled or timeout"`
 	Attempts     int               `json:"attempts" jsonschema:"how many times it has started"`
-	Result       json.RawMessage   `json:"result" jsonschema:"its result (any JSON value) once completed, else null"`
+	Result       json.RawMessage   `json:"result" jsonschema:"its result (any JSON value) once completed, else null; when result_truncated, a string of its first bytes"`
+	ResultCut    bool              `json:"result_truncated,omitempty" jsonschema:"true when a list cut the result to its first bytes: gigq_get_job_result gives it whole"`
 	Error        *string           `json:"error" jsonschema:"the last attempt's error, or null"`
+	ErrorCut     bool              `json:"error_truncated,omitempty" jsonschema:"true when a list cut the error to its first bytes: gigq_get_job_status gives it whole"`
 	WorkerID     *string           `json:"worker_id" jsonschema:"the worker that ran it last, or null"`
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
@@ -209,7 +214,7 @@ type listJobsInput struct {
 }
 
 type listJobsOutput struct {
-	Jobs  []jobView `json:"jobs" jsonschema:"the jobs, newest first, without their attempts"`
+	Jobs  []jobView `json:"jobs" jsonschema:"the jobs, newest first, without their attempts; params, result and error cut to 1024 bytes (flagged *_truncated)"`
 	Count int       `json:"count" jsonschema:"how many jobs are listed"`
 	Note  string    `json:"note"`
 }

@@ -7,20 +7,10 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/gigq-go/gigq"
-)
-
-// Limits of GET /api/jobs.
-const (
-	defaultListLimit = 100
-	maxListLimit     = 1000
 )
 
 // submitRequest is the body of POST /api/jobs: the task, its params and
@@ -152,67 +142,6 @@ func submitError(err error) error {
 		return errorf(http.StatusBadRequest, "", "%s", err.Error())
 	}
 	return err
-}
-
-// jobList is the answer of GET /api/jobs.
-type jobList struct {
-	Jobs []*gigq.Job `json:"jobs"`
-	// NextCursor is the cursor of the next page, nil on the last one.
-	NextCursor *gigq.JobID `json:"next_cursor"`
-}
-
-// listJobs: GET /api/jobs?status=&limit=&cursor= → {"jobs": [...],
-// "next_cursor": ...}, newest first. cursor is the next_cursor of the page
-// before.
-func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
-	p, err := listParams(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	limit := p.Limit
-	p.Limit++ // one more tells whether a next page exists
-	jobs, err := s.node.List(r.Context(), &p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	out := jobList{Jobs: jobs}
-	if len(jobs) > limit {
-		out.Jobs = jobs[:limit]
-		out.NextCursor = &jobs[limit-1].ID
-	}
-	if out.Jobs == nil {
-		out.Jobs = []*gigq.Job{}
-	}
-	s.reply(w, http.StatusOK, out)
-}
-
-// listParams reads the query of GET /api/jobs.
-func listParams(r *http.Request) (gigq.ListParams, error) {
-	q := r.URL.Query()
-	p := gigq.ListParams{Limit: defaultListLimit}
-	if v := q.Get("status"); v != "" {
-		p.Status = gigq.Status(v)
-		if !slices.Contains(gigq.Statuses(), p.Status) {
-			return p, badField("status", "unknown status %q: use one of %v", v, gigq.Statuses())
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxListLimit {
-			return p, badField("limit", "must be a whole number from 1 to %d (got %q)", maxListLimit, v)
-		}
-		p.Limit = n
-	}
-	if v := q.Get("cursor"); v != "" {
-		if _, err := uuid.Parse(v); err != nil {
-			return p, badField("cursor", "must be the next_cursor of a previous page (got %q)", v)
-		}
-		p.Before = gigq.JobID(v)
-	}
-	p.Queue = q.Get("queue")
-	return p, nil
 }
 
 // getJob: GET /api/jobs/{id} → the job with its executions.

@@ -19,9 +19,14 @@ func (a *app) listCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List jobs, newest first",
-		Long: `List jobs, newest first, optionally only those in one state. With --json,
-print a JSON list of job objects (without their executions). --before ID
-shows the page after the job ID (the last one listed).`,
+		Long: fmt.Sprintf(`List jobs, newest first, optionally only those in one state. With --json,
+print a JSON list of job objects (without their executions), written job by
+job. --before ID shows the page after the job ID (the last one listed).
+
+A listed job's params, result and error are cut to their first %d bytes:
+a cut one has "params_truncated", "result_truncated" or "error_truncated"
+true, and a cut params or result is a JSON string of its first bytes.
+gigq status ID --json prints the whole job.`, gigq.DefaultListValueLimit),
 		Args: exactArgs(0, "no arguments"),
 		RunE: runtimeE(func(cmd *cobra.Command, _ []string) (err error) {
 			st, err := parseStatus(status)
@@ -42,7 +47,7 @@ shows the page after the job ID (the last one listed).`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), jobs)
+				return writeJSONList(cmd.OutOrStdout(), jobs)
 			}
 			out := cmd.OutOrStdout()
 			if len(jobs) == 0 {
