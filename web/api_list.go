@@ -71,13 +71,11 @@ func writeJobList(w io.Writer, jobs []*gigq.Job, next *gigq.JobID) error {
 			return err
 		}
 	}
-	if _, err := io.WriteString(w, `],"next_cursor":`); err != nil {
+	cursor, err := json.Marshal(next)
+	if err != nil {
 		return err
 	}
-	if err := enc.Encode(next); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "}\n")
+	_, err = io.WriteString(w, `],"next_cursor":`+string(cursor)+"}\n")
 	return err
 }
 
