@@ -6,9 +6,10 @@ import (
 	"github.com/gigq-go/gigq/persistence"
 )
 
-// ErrCorrupt matches the error of a node whose database file is damaged:
-// SQLite found a damaged page (SQLITE_CORRUPT) or no database at all
-// (SQLITE_NOTADB). From the first such error, at any point (a write, a
+// ErrCorrupt matches the error of Open for a damaged database (truncated,
+// or a page SQLite cannot read, when Open reads it), and the error of a
+// node whose database file is found damaged later: SQLite found a damaged
+// page (SQLITE_CORRUPT) or no database at all (SQLITE_NOTADB). From the first such error, at any point (a write, a
 // claim, a read, a heartbeat, a checkpoint), the node stops: it writes
 // nothing more, claims nothing more, and cancels its running handlers,
 // whose jobs stay as the file has them; every write then fails with this

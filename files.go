@@ -16,15 +16,11 @@ const ApplicationID = persistence.ApplicationID
 
 // ErrNotGigq matches the error of Open (and Check and Backup) for a file
 // that is not a gigq database: another program's SQLite database, a GigQ
-// (Python) one, a file that is not SQLite, or a damaged one. The message
+// (Python) one, a file that is not SQLite, or a damaged one (which matches
+// ErrCorrupt too). The message
 // says what the file looks like and which path to use instead; gigq left
 // the file byte for byte as it was, with no -wal or -shm beside it.
 var ErrNotGigq = persistence.ErrNotGigq
-
-// ErrDamaged matches the error of Open for a damaged database (truncated,
-// or a page SQLite cannot read, when Open reads it); the message says to
-// run gigq check. It matches ErrNotGigq too.
-var ErrDamaged = persistence.ErrDamaged
 
 // ErrReadOnly is returned by every write (Submit, Cancel, AddSchedule, ...)
 // on a node opened with Config.ReadOnly. Nothing was written.

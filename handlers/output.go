@@ -1,6 +1,10 @@
 package handlers
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/gigq-go/gigq/internal/utf8cut"
+)
 
 // DefaultMaxOutputBytes is the default cap on each captured output: a
 // command's stdout and its stderr, and an HTTP response body (1 MiB).
@@ -35,7 +39,7 @@ func (b *headBuffer) Write(p []byte) (int, error) {
 func (b *headBuffer) String() string {
 	s := b.buf
 	if b.truncated {
-		s = trimPartialEnd(s)
+		s = utf8cut.TrimEnd(s)
 	}
 	return string(s)
 }
@@ -73,20 +77,6 @@ func (b *tailBuffer) String() string {
 	return string(s)
 }
 
-// trimPartialEnd drops an incomplete UTF-8 character that a cut left at
-// the end of s.
-func trimPartialEnd(s []byte) []byte {
-	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			if !utf8.FullRune(s[i:]) {
-				return s[:i]
-			}
-			break
-		}
-	}
-	return s
-}
-
 // trimPartialStart drops the continuation bytes that a cut left at the
 // start of s.
 func trimPartialStart(s []byte) []byte {
@@ -113,5 +103,5 @@ func firstBytes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return string(trimPartialEnd([]byte(s[:n]))) + "…"
+	return string(utf8cut.TrimEnd([]byte(s[:n]))) + "…"
 }

@@ -16,20 +16,16 @@ var ErrReadOnly = errors.New("the database is open read-only")
 // it byte for byte as it was.
 var ErrNotGigq = errors.New("not a gigq database")
 
-// ErrDamaged matches a *FileError for a damaged SQLite file (truncated, a
-// page SQLite cannot read).
-var ErrDamaged = errors.New("damaged database")
-
 // FileError refuses to open a file that is not gigq's own. Nothing was
 // written to it, and no -wal or -shm file was left beside it.
 type FileError struct {
 	Info *FileInfo
 }
 
-// Is makes errors.Is(err, ErrNotGigq) true, and ErrDamaged for a damaged
-// file.
+// Is makes errors.Is(err, ErrNotGigq) true, and ErrCorrupt for a damaged
+// file (the error a node stops with when it finds the damage later).
 func (e *FileError) Is(target error) bool {
-	return target == ErrNotGigq || (target == ErrDamaged && e.Info.Kind == FileDamaged)
+	return target == ErrNotGigq || (target == ErrCorrupt && e.Info.Kind == FileDamaged)
 }
 
 func (e *FileError) Error() string {

@@ -65,7 +65,7 @@ func TestOpenRefusesFilesNotGigqs(t *testing.T) {
 					_ = s.Close()
 				}
 				require.ErrorIs(t, err, persistence.ErrNotGigq, "read-only %t", readOnly)
-				require.Equal(t, tc.kind == persistence.FileDamaged, errors.Is(err, persistence.ErrDamaged))
+				require.Equal(t, tc.kind == persistence.FileDamaged, errors.Is(err, persistence.ErrCorrupt))
 				require.Contains(t, err.Error(), path)
 				for _, s := range tc.says {
 					require.Contains(t, err.Error(), s)

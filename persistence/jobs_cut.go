@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"zombiezen.com/go/sqlite"
+
+	"github.com/gigq-go/gigq/internal/utf8cut"
 )
 
 // cutJobColumns are jobColumns where params, result and error longer than
@@ -80,19 +81,5 @@ func readPrefix(conn *sqlite.Conn, column string, rowid int64, limit int) (json.
 	if _, err := io.ReadFull(blob, b); err != nil {
 		return nil, fmt.Errorf("read the start of %s: %w", column, err)
 	}
-	return utf8Prefix(b), nil
-}
-
-// utf8Prefix drops a UTF-8 sequence that the cut left incomplete at the
-// end of b.
-func utf8Prefix(b []byte) []byte {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				return b[:i]
-			}
-			break
-		}
-	}
-	return b
+	return utf8cut.TrimEnd(b), nil
 }

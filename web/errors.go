@@ -68,6 +68,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "depends_on"
 	case errors.Is(err, gigq.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, ""
+	case errors.Is(err, gigq.ErrCorrupt):
+		return http.StatusServiceUnavailable, ""
 	case errors.Is(err, gigq.ErrFull):
 		return http.StatusInsufficientStorage, ""
 	}

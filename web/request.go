@@ -59,8 +59,10 @@ func unmarshalBody(body []byte, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
-		if dec.More() {
-			return errorf(http.StatusBadRequest, "", "the request body holds more than one JSON value: send one object")
+		// Anything after the object (a second value, a stray } or ]) is
+		// refused: Token gives io.EOF only at the end of the body.
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return errorf(http.StatusBadRequest, "", "the request body holds more than one JSON value, or characters after it: send one object")
 		}
 		return nil
 	case errors.Is(err, io.EOF):
